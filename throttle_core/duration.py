@@ -1,0 +1,182 @@
+"""Durations and rates: the interval grammar, `Rate`, and "100/minute" limit strings."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from throttle_core.errors import ConfigError
+
+UNITS: dict[str, float] = {
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+    "w": 604800, "week": 604800, "weeks": 604800,
+    "month": 2592000, "months": 2592000,
+    "y": 31536000, "year": 31536000, "years": 31536000,
+}  # fmt: skip
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*([a-zA-Z]+)\s*$")
+_LIMIT = re.compile(r"^\s*(\d+)\s*(?:/|\s+per\s+)\s*(.+?)\s*$", re.IGNORECASE)
+
+
+def parse_interval(value: object, field: str = "interval") -> float:
+    """Seconds in `value`: a number, a `timedelta`, or text like "1 minute", "15m", "2 hours"."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{field} must be a duration, not the boolean {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, str):
+        match = _INTERVAL.match(value)
+        unit = match.group(2).lower() if match else ""
+        if not match or unit not in UNITS:
+            raise ConfigError(
+                f"{field} {value!r} is not a duration; write e.g. '1 second', '15 minutes', "
+                f"'1h' (units: {', '.join(sorted(set(UNITS)))})"
+            )
+        seconds = float(match.group(1) or 1) * UNITS[unit]
+    else:
+        raise ConfigError(f"{field} must be a number, timedelta or text, not {value!r}")
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigError(f"{field} must be a positive duration, got {value!r}")
+    return seconds
+
+
+def parse_count(value: object, field: str) -> int:
+    """A positive integer from config (`bool` and fractional numbers are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ConfigError(f"{field} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ConfigError(f"{field} must be at least 1, got {value!r}")
+    return value
+
+
+def describe_interval(seconds: float) -> str:
+    """Short human name for an interval: 60 -> "minute", 900 -> "15-minutes"."""
+    for name, size in (("year", 31536000), ("month", 2592000), ("week", 604800),
+                       ("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):  # fmt: skip
+        count = seconds / size
+        if count >= 1 and count == int(count):
+            return name if count == 1 else f"{int(count)}-{name}s"
+    return f"{seconds:g}-seconds"
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """`amount` tokens every `interval` seconds: the refill speed of a token bucket."""
+
+    interval: float
+    amount: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "interval", parse_interval(self.interval, "rate interval"))
+        object.__setattr__(self, "amount", parse_count(self.amount, "rate amount"))
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Tokens added per second (`amount / interval`, the one formula every backend uses)."""
+        return self.amount / self.interval
+
+    @classmethod
+    def per_second(cls, amount: int = 1) -> Rate:
+        return cls(1, amount)
+
+    @classmethod
+    def per_minute(cls, amount: int = 1) -> Rate:
+        return cls(60, amount)
+
+    @classmethod
+    def per_hour(cls, amount: int = 1) -> Rate:
+        return cls(3600, amount)
+
+    @classmethod
+    def per_day(cls, amount: int = 1) -> Rate:
+        return cls(86400, amount)
+
+    @classmethod
+    def from_string(cls, text: str) -> Rate:
+        """`Rate.from_string("100/minute")` == `Rate(60, 100)`."""
+        amount, interval = _parse_one_limit(text)
+        return cls(interval, amount)
+
+    @classmethod
+    def coerce(cls, value: object, field: str = "rate") -> Rate:
+        """A `Rate` from a `Rate`, a limit string, or a `{"interval", "amount"}` mapping."""
+        if isinstance(value, Rate):
+            return value
+        if isinstance(value, str):
+            return cls.from_string(value)
+        if isinstance(value, dict):
+            unknown = set(value) - {"interval", "amount"}
+            if unknown:
+                raise ConfigError(f"{field} has unknown fields {sorted(unknown)}")
+            if "interval" not in value:
+                raise ConfigError(f"{field} needs an 'interval', got {value!r}")
+            return cls(
+                parse_interval(value["interval"], f"{field}.interval"),
+                parse_count(value.get("amount", 1), f"{field}.amount"),
+            )
+        raise ConfigError(f"{field} must be a dict, Rate or limit string, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"interval": self.interval, "amount": self.amount}
+
+
+def _parse_one_limit(text: str) -> tuple[int, float]:
+    match = _LIMIT.match(text) if isinstance(text, str) else None
+    if not match:
+        raise ConfigError(
+            f"limit {text!r} is not a limit string; write e.g. '100/minute', '100 per minute', "
+            "'5/15 minutes', '10/5s'"
+        )
+    amount = parse_count(int(match.group(1)), f"limit {text!r}")
+    return amount, parse_interval(match.group(2), f"period of limit {text!r}")
+
+
+def limit_name(amount: int, interval: float) -> str:
+    """The name a limit gets when its rule has no id: `"100-per-minute"`."""
+    return f"{amount}-per-{describe_interval(interval)}"
+
+
+POLICIES_FOR_STRINGS = ("sliding_window", "fixed_window", "token_bucket")
+
+
+def parse_limits(
+    text: str, id: str | None = None, policy: str = "sliding_window"
+) -> list[dict[str, Any]]:
+    """Config dicts for a `;`-separated limit string such as "10/second;1000/hour".
+
+    One limit takes `id` as is; several get `"<id>-<limit name>"`; without `id` each is named
+    by its limit ("10-per-second").
+    """
+    if policy not in POLICIES_FOR_STRINGS:
+        raise ConfigError(
+            f"policy {policy!r} cannot be used with limit strings; use one of "
+            f"{', '.join(POLICIES_FOR_STRINGS)}"
+        )
+    if not isinstance(text, str):
+        raise ConfigError(f"limits must be a string like '100/minute', got {text!r}")
+    parts = [part for part in text.split(";") if part.strip()]
+    if not parts:
+        raise ConfigError(f"limit string {text!r} holds no limit")
+    configs = []
+    for part in parts:
+        amount, interval = _parse_one_limit(part)
+        name = limit_name(amount, interval)
+        limit_id = name if not id else id if len(parts) == 1 else f"{id}-{name}"
+        config: dict[str, Any] = {"policy": policy, "id": limit_id, "limit": amount}
+        if policy == "token_bucket":
+            config["rate"] = {"interval": interval, "amount": amount}
+        else:
+            config["interval"] = interval
+        configs.append(config)
+    return configs

@@ -1,0 +1,220 @@
+"""Limiter: one policy applied to one state id, through a storage (and a lock when needed)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from throttle_core.aio import call_async, call_sync
+from throttle_core.clock import Clock, SystemClock
+from throttle_core.errors import InvalidStateError, MaxWaitDurationExceeded
+from throttle_core.locks.base import DEFAULT_TIMEOUT, DEFAULT_TTL, aacquire_within, acquire_within
+from throttle_core.locks.local import LocalLock
+from throttle_core.policies import UNLIMITED, LimiterPolicy
+from throttle_core.result import RateLimit, Reservation
+from throttle_core.storage.base import AtomicStorage
+
+log = logging.getLogger("throttle_core.limiter")
+
+SHARED_LOCAL_LOCK = LocalLock()
+"""The lock used for storages without an atomic consume when no lock is given."""
+
+
+def check_tokens(tokens: object, limit: int) -> int:
+    """`tokens` must be an int from 0 to the limit: more could never be granted."""
+    if isinstance(tokens, bool) or not isinstance(tokens, int):
+        raise TypeError(f"tokens must be an int, got {tokens!r}")
+    if tokens < 0 or tokens > limit:
+        raise ValueError(f"tokens must be between 0 and the limit {limit}, got {tokens}")
+    return tokens
+
+
+def check_max_wait(max_wait: float | None) -> float | None:
+    if max_wait is not None and (isinstance(max_wait, bool) or not max_wait >= 0):
+        raise ValueError(f"max_wait must be None or a number of seconds ≥ 0, got {max_wait!r}")
+    return max_wait
+
+
+def refused_beyond(result: RateLimit, max_wait: float | None) -> bool:
+    """Whether a decision was refused because its wait exceeds `max_wait`."""
+    return not result.accepted and max_wait is not None and result.retry_after > max_wait
+
+
+class Limiter:
+    """Decides for one state id. Atomic storages decide in one call; any other storage is
+    driven as lock → fetch → decide → save → unlock (the seed's generic path)."""
+
+    def __init__(
+        self,
+        id: str,
+        policy: LimiterPolicy,
+        storage: Any,
+        lock: Any = None,
+        *,
+        clock: Clock | None = None,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.id = id
+        self.policy = policy
+        self.storage = storage
+        self.atomic = isinstance(storage, AtomicStorage)
+        self.lock = lock if lock is not None else SHARED_LOCAL_LOCK
+        self.lock_timeout = lock_timeout
+        self.clock = clock
+        self.time: Clock = clock or SystemClock()
+
+    @property
+    def limit(self) -> int:
+        return self.policy.limit
+
+    def __repr__(self) -> str:
+        return f"Limiter({self.id!r}, {self.policy.name}, limit={self.policy.limit})"
+
+    def _now(self) -> float | None:
+        return None if self.clock is None else self.clock.now()
+
+    def consume(self, tokens: int = 1) -> RateLimit:
+        """Take `tokens` now if they are available; the result says whether they were."""
+        return self._decide(check_tokens(tokens, self.policy.limit), 0.0)
+
+    async def aconsume(self, tokens: int = 1) -> RateLimit:
+        return await self._adecide(check_tokens(tokens, self.policy.limit), 0.0)
+
+    def reserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:
+        """Book `tokens`, now or as soon as possible; `MaxWaitDurationExceeded` beyond max_wait."""
+        check_tokens(tokens, self.policy.limit)
+        result = self._decide(tokens, check_max_wait(max_wait))
+        return self._reservation(tokens, result, max_wait)
+
+    async def areserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:
+        check_tokens(tokens, self.policy.limit)
+        result = await self._adecide(tokens, check_max_wait(max_wait))
+        return self._reservation(tokens, result, max_wait)
+
+    def reset(self) -> None:
+        """Forget this limiter's state: it is full again."""
+        call_sync(self.storage, "delete", self.id)
+
+    async def areset(self) -> None:
+        await call_async(self.storage, "delete", self.id)
+
+    def refund(self, tokens: int, at: float) -> None:
+        """Give back `tokens` booked for time `at` (reservations, compound roll-back)."""
+        if self.atomic:
+            self.storage.refund(self.policy, self.id, tokens, at, self._now())
+            return
+        acquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
+        try:
+            new = self.policy.refund(self._fetch(), self.time.now(), tokens, at)
+            if new is not None:
+                call_sync(self.storage, "save", new)
+        finally:
+            call_sync(self.lock, "release", self.id)
+
+    async def arefund(self, tokens: int, at: float) -> None:
+        if self.atomic:
+            await self.storage.arefund(self.policy, self.id, tokens, at, self._now())
+            return
+        await aacquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
+        try:
+            new = self.policy.refund(await self._afetch(), self.time.now(), tokens, at)
+            if new is not None:
+                await call_async(self.storage, "save", new)
+        finally:
+            await call_async(self.lock, "release", self.id)
+
+    def _reservation(self, tokens: int, result: RateLimit, max_wait: float | None) -> Reservation:
+        if refused_beyond(result, max_wait):
+            assert max_wait is not None
+            raise MaxWaitDurationExceeded(result.retry_after, max_wait, result)
+        return Reservation(self, tokens, result, self.time)
+
+    def _decide(self, tokens: int, max_wait: float | None) -> RateLimit:
+        if self.atomic:
+            return self.storage.consume(self.policy, self.id, tokens, max_wait, self._now())  # type: ignore[no-any-return]
+        acquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
+        try:
+            new, result = self.policy.decide(
+                self.id, self._fetch(), self.time.now(), tokens, max_wait
+            )
+            if new is not None:
+                call_sync(self.storage, "save", new)
+            return result
+        finally:
+            call_sync(self.lock, "release", self.id)
+
+    async def _adecide(self, tokens: int, max_wait: float | None) -> RateLimit:
+        if self.atomic:
+            return await self.storage.aconsume(self.policy, self.id, tokens, max_wait, self._now())  # type: ignore[no-any-return]
+        await aacquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
+        try:
+            state = await self._afetch()
+            new, result = self.policy.decide(self.id, state, self.time.now(), tokens, max_wait)
+            if new is not None:
+                await call_async(self.storage, "save", new)
+            return result
+        finally:
+            await call_async(self.lock, "release", self.id)
+
+    def _fetch(self) -> Any:
+        try:
+            return self._checked(call_sync(self.storage, "fetch", self.id))
+        except InvalidStateError as error:
+            log.warning("treating the undecodable state of %r as absent: %s", self.id, error)
+            return None
+
+    async def _afetch(self) -> Any:
+        try:
+            return self._checked(await call_async(self.storage, "fetch", self.id))
+        except InvalidStateError as error:
+            log.warning("treating the undecodable state of %r as absent: %s", self.id, error)
+            return None
+
+    def _checked(self, state: Any) -> Any:
+        if state is not None and not isinstance(state, self.policy.state_type):
+            log.warning(
+                "ignoring stored %s for %r: a %s limiter needs a %s",
+                type(state).__name__, self.id, self.policy.name, self.policy.state_type.__name__,
+            )  # fmt: skip
+            return None
+        return state
+
+
+class NoLimiter:
+    """The `no_limit` policy: always accepted, `remaining` = `limit` = sys.maxsize, no I/O."""
+
+    def __init__(self, id: str = "", *, clock: Clock | None = None) -> None:
+        self.id = id
+        self.time: Clock = clock or SystemClock()
+
+    limit = UNLIMITED
+
+    def _result(self) -> RateLimit:
+        return RateLimit(True, UNLIMITED, UNLIMITED, 0.0, 0.0, self.time.now())
+
+    def consume(self, tokens: int = 1) -> RateLimit:
+        check_tokens(tokens, UNLIMITED)
+        return self._result()
+
+    async def aconsume(self, tokens: int = 1) -> RateLimit:
+        return self.consume(tokens)
+
+    def reserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:
+        check_tokens(tokens, UNLIMITED)
+        check_max_wait(max_wait)
+        return Reservation(None, tokens, self._result(), self.time)
+
+    async def areserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:
+        return self.reserve(tokens, max_wait)
+
+    def reset(self) -> None:
+        return None
+
+    async def areset(self) -> None:
+        return None
+
+    def refund(self, tokens: int, at: float) -> None:
+        return None
+
+    async def arefund(self, tokens: int, at: float) -> None:
+        return None

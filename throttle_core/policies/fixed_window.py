@@ -1,0 +1,108 @@
+"""Fixed window: at most `limit` hits per window; windows aligned to the clock or to a first hit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from throttle_core.policies.base import StateBase, ttl_seconds
+from throttle_core.result import RateLimit
+
+Align = Literal["clock", "first_hit"]
+ALIGNMENTS: tuple[Align, ...] = ("clock", "first_hit")
+
+
+@dataclass(frozen=True, slots=True)
+class FixedWindowState(StateBase):
+    """`hits[k]` counts window [start + k·interval, start + (k+1)·interval); k > 0 are bookings."""
+
+    type: ClassVar[str] = "fixed_window"
+    id: str
+    interval: float
+    start: float
+    hits: tuple[int, ...]
+    timer: float
+
+    @property
+    def expiration_time(self) -> int:
+        return ttl_seconds(self.start + len(self.hits) * self.interval - self.timer)
+
+
+class FixedWindow:
+    """Accepts iff hits + n ≤ limit in the current window; books later windows to reserve."""
+
+    name: ClassVar[str] = "fixed_window"
+    state_type: ClassVar[type[FixedWindowState]] = FixedWindowState
+
+    def __init__(self, limit: int, interval: float, align: Align = "clock") -> None:
+        self.limit = limit
+        self.interval = interval
+        self.align = align
+
+    def window_seconds(self) -> float:
+        return self.interval
+
+    def windows(self, state: FixedWindowState | None, now: float) -> tuple[float, list[int]]:
+        """The current window's start and the counts of it and of the booked windows after it."""
+        size = self.interval
+        if self.align == "clock":
+            start = math.floor(now / size) * size
+            if state is None:
+                return start, [0]
+            shift = round((start - state.start) / size)
+            if shift <= 0:
+                return state.start, list(state.hits)
+            return start, list(state.hits[shift:]) or [0]
+        if state is None or now >= state.start + len(state.hits) * size:
+            return now, [0]
+        shift = max(0, math.floor((now - state.start) / size))
+        return state.start + shift * size, list(state.hits[shift:])
+
+    def _first_room(self, hits: list[int], tokens: int) -> int:
+        k = 0
+        while k < len(hits) and hits[k] + tokens > self.limit:
+            k += 1
+        return k
+
+    def _result(
+        self, accepted: bool, start: float, hits: list[int], retry: float, now: float
+    ) -> RateLimit:
+        last = max((k for k, count in enumerate(hits) if count), default=-1)
+        reset = start + (last + 1) * self.interval - now if last >= 0 else 0.0
+        remaining = max(0, self.limit - hits[0])
+        return RateLimit(accepted, self.limit, remaining, retry, max(0.0, reset), now)
+
+    def decide(
+        self,
+        id: str,
+        state: FixedWindowState | None,
+        now: float,
+        tokens: int,
+        max_wait: float | None,
+    ) -> tuple[FixedWindowState | None, RateLimit]:
+        start, hits = self.windows(state, now)
+        k = self._first_room(hits, max(tokens, 1))
+        wait = 0.0 if k == 0 else start + k * self.interval - now
+        if tokens == 0:
+            return None, self._result(True, start, hits, wait, now)
+        if max_wait is not None and wait > max_wait:
+            return None, self._result(False, start, hits, wait, now)
+        hits.extend([0] * (k + 1 - len(hits)))
+        hits[k] += tokens
+        new = FixedWindowState(id, self.interval, start, tuple(hits), now)
+        return new, self._result(k == 0, start, hits, wait, now)
+
+    def refund(
+        self, state: FixedWindowState | None, now: float, tokens: int, at: float
+    ) -> FixedWindowState | None:
+        if state is None:
+            return None
+        start, hits = self.windows(state, now)
+        k = math.floor((at - start) / self.interval + 1e-9)
+        if not 0 <= k < len(hits) or hits[k] == 0:
+            return None
+        hits[k] = max(0, hits[k] - tokens)
+        while len(hits) > 1 and hits[-1] == 0:
+            hits.pop()
+        return FixedWindowState(state.id, self.interval, start, tuple(hits), now)

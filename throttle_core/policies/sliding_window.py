@@ -1,0 +1,118 @@
+"""Sliding-window counter: the previous window's count weighted by how much of it still overlaps."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from throttle_core.errors import ReserveNotSupported
+from throttle_core.policies.base import StateBase, ttl_seconds
+from throttle_core.result import RateLimit
+
+
+@dataclass(frozen=True, slots=True)
+class SlidingWindowState(StateBase):
+    """Counts of the clock-aligned window starting at `start` and of the one before it."""
+
+    type: ClassVar[str] = "sliding_window"
+    id: str
+    interval: float
+    start: float
+    previous: int
+    current: int
+    timer: float
+
+    @property
+    def expiration_time(self) -> int:
+        return ttl_seconds(self.start + 2 * self.interval - self.timer)
+
+
+class SlidingWindow:
+    """estimate = floor(previous·(1 − elapsed/I) + current); admits n iff estimate + n ≤ limit."""
+
+    name: ClassVar[str] = "sliding_window"
+    state_type: ClassVar[type[SlidingWindowState]] = SlidingWindowState
+
+    def __init__(self, limit: int, interval: float) -> None:
+        self.limit = limit
+        self.interval = interval
+
+    def window_seconds(self) -> float:
+        return self.interval
+
+    def windows(self, state: SlidingWindowState | None, now: float) -> tuple[float, int, int]:
+        """(start, previous, current) of the window holding `now`."""
+        start = math.floor(now / self.interval) * self.interval
+        if state is None:
+            return start, 0, 0
+        shift = round((start - state.start) / self.interval)
+        if shift <= 0:
+            return state.start, state.previous, state.current
+        if shift == 1:
+            return start, state.current, 0
+        return start, 0, 0
+
+    def estimate(self, start: float, previous: int, current: int, now: float) -> int:
+        elapsed = now - start if now > start else 0.0
+        return math.floor(previous * (1.0 - elapsed / self.interval) + current)
+
+    def wait(self, start: float, previous: int, current: int, now: float, tokens: int) -> float:
+        """Exact time until the estimate admits `tokens`: the infimum, admitted just after."""
+        if self.estimate(start, previous, current, now) + tokens <= self.limit:
+            return 0.0
+        room = self.limit - tokens + 1 - current
+        if room > 0:
+            at = start + self.interval * (1.0 - room / previous)
+        else:
+            room = self.limit - tokens + 1
+            at = start + self.interval
+            if current >= room:
+                at += self.interval * (1.0 - room / current)
+        return at - now if at > now else 0.0
+
+    def _result(
+        self, accepted: bool, start: float, previous: int, current: int, retry: float, now: float
+    ) -> RateLimit:
+        estimate = self.estimate(start, previous, current, now)
+        reset = self.wait(start, previous, current, now, self.limit)
+        remaining = self.limit - estimate if estimate < self.limit else 0
+        return RateLimit(accepted, self.limit, remaining, retry, reset, now)
+
+    def decide(
+        self,
+        id: str,
+        state: SlidingWindowState | None,
+        now: float,
+        tokens: int,
+        max_wait: float | None,
+    ) -> tuple[SlidingWindowState | None, RateLimit]:
+        start, previous, current = self.windows(state, now)
+        wait = self.wait(start, previous, current, now, max(tokens, 1))
+        if tokens == 0:
+            return None, self._result(True, start, previous, current, wait, now)
+        if wait > 0.0:
+            if max_wait is not None and wait > max_wait:
+                return None, self._result(False, start, previous, current, wait, now)
+            raise ReserveNotSupported(
+                f"a sliding window cannot book future capacity (the wait would be {wait:.3f}s); "
+                "use a token bucket or a fixed window to queue work"
+            )
+        current += tokens
+        new = SlidingWindowState(id, self.interval, start, previous, current, now)
+        return new, self._result(True, start, previous, current, 0.0, now)
+
+    def refund(
+        self, state: SlidingWindowState | None, now: float, tokens: int, at: float
+    ) -> SlidingWindowState | None:
+        if state is None:
+            return None
+        start, previous, current = self.windows(state, now)
+        shift = round((start - math.floor(at / self.interval) * self.interval) / self.interval)
+        if shift == 0 and current:
+            current = max(0, current - tokens)
+        elif shift == 1 and previous:
+            previous = max(0, previous - tokens)
+        else:
+            return None
+        return SlidingWindowState(state.id, self.interval, start, previous, current, now)

@@ -1,0 +1,86 @@
+"""Token bucket: burst `limit`, refilled continuously at `rate`; can go into debt to reserve."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from throttle_core.duration import Rate
+from throttle_core.policies.base import StateBase, ttl_seconds
+from throttle_core.result import RateLimit
+
+
+@dataclass(frozen=True, slots=True)
+class TokenBucketState(StateBase):
+    """`tokens` in the bucket at time `timer` (negative while in debt)."""
+
+    type: ClassVar[str] = "token_bucket"
+    id: str
+    limit: int
+    rate: float
+    tokens: float
+    timer: float
+
+    @property
+    def expiration_time(self) -> int:
+        return ttl_seconds((self.limit - self.tokens) / self.rate)
+
+
+class TokenBucket:
+    """available(now) = min(limit, tokens + (now - timer) * rate); a new bucket is full."""
+
+    name: ClassVar[str] = "token_bucket"
+    state_type: ClassVar[type[TokenBucketState]] = TokenBucketState
+
+    def __init__(self, limit: int, rate: Rate) -> None:
+        self.limit = limit
+        self.rate = rate
+        self.per_second = rate.tokens_per_second
+
+    def window_seconds(self) -> float:
+        return self.limit / self.per_second
+
+    def available(self, state: TokenBucketState | None, now: float) -> float:
+        if state is None:
+            return float(self.limit)
+        elapsed = now - state.timer
+        if elapsed <= 0:
+            return min(float(self.limit), state.tokens)
+        return min(float(self.limit), state.tokens + elapsed * self.per_second)
+
+    def _wait(self, available: float, tokens: int) -> float:
+        return 0.0 if available >= tokens else (tokens - available) / self.per_second
+
+    def _result(self, accepted: bool, tokens: float, retry: float, now: float) -> RateLimit:
+        reset = (self.limit - tokens) / self.per_second if tokens < self.limit else 0.0
+        remaining = math.floor(tokens) if tokens > 0 else 0
+        return RateLimit(accepted, self.limit, remaining, retry, reset, now)
+
+    def decide(
+        self,
+        id: str,
+        state: TokenBucketState | None,
+        now: float,
+        tokens: int,
+        max_wait: float | None,
+    ) -> tuple[TokenBucketState | None, RateLimit]:
+        available = self.available(state, now)
+        if tokens == 0:
+            return None, self._result(available >= 0, available, self._wait(available, 1), now)
+        wait = self._wait(available, tokens)
+        if max_wait is not None and wait > max_wait:
+            return None, self._result(False, available, wait, now)
+        left = available - tokens
+        timer = now if state is None or now > state.timer else state.timer
+        new = TokenBucketState(id, self.limit, self.per_second, left, timer)
+        return new, self._result(wait == 0.0, left, wait, now)
+
+    def refund(
+        self, state: TokenBucketState | None, now: float, tokens: int, at: float
+    ) -> TokenBucketState | None:
+        if state is None:
+            return None
+        tokens_back = min(float(self.limit), self.available(state, now) + tokens)
+        timer = now if now > state.timer else state.timer
+        return TokenBucketState(state.id, self.limit, self.per_second, tokens_back, timer)

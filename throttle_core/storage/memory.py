@@ -1,0 +1,135 @@
+"""InMemoryStorage: the zero-setup default, exact across the threads and tasks of one process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from throttle_core.clock import Clock, SystemClock
+from throttle_core.errors import ConfigError
+from throttle_core.policies import LimiterPolicy
+from throttle_core.result import RateLimit
+
+log = logging.getLogger("throttle_core.storage")
+
+DEFAULT_MAX_KEYS = 100_000
+_SWEEP_PER_WRITE = 4
+
+
+class InMemoryStorage:
+    """States in an LRU-ordered dict with TTL expiry, bounded by `max_keys`.
+
+    Decisions run under one lock, so `consume` is atomic; beyond `max_keys` the least
+    recently used state is evicted. Expiry is judged by `clock` (default `SystemClock`).
+    """
+
+    def __init__(self, max_keys: int = DEFAULT_MAX_KEYS, *, clock: Clock | None = None) -> None:
+        if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 1:
+            raise ConfigError(f"max_keys must be a positive integer, got {max_keys!r}")
+        self.max_keys = max_keys
+        self.clock: Clock = clock or SystemClock()
+        self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def _get(self, id: str, now: float) -> Any:
+        entry = self._data.get(id)
+        if entry is None:
+            return None
+        if entry[0] <= now:
+            del self._data[id]
+            return None
+        self._data.move_to_end(id)
+        return entry[1]
+
+    def _put(self, state: Any, now: float) -> None:
+        data = self._data
+        data[state.id] = (now + state.expiration_time, state)
+        data.move_to_end(state.id)
+        for _ in range(_SWEEP_PER_WRITE):
+            oldest = next(iter(data.values()))
+            if oldest[0] > now and len(data) <= self.max_keys:
+                break
+            data.popitem(last=False)
+
+    def save(self, state: Any) -> None:
+        with self._lock:
+            self._put(state, self.clock.now())
+
+    def fetch(self, id: str) -> Any:
+        with self._lock:
+            return self._get(id, self.clock.now())
+
+    def delete(self, id: str) -> None:
+        with self._lock:
+            self._data.pop(id, None)
+
+    def clear(self) -> None:
+        """Forget every state."""
+        with self._lock:
+            self._data.clear()
+
+    async def asave(self, state: Any) -> None:
+        self.save(state)
+
+    async def afetch(self, id: str) -> Any:
+        return self.fetch(id)
+
+    async def adelete(self, id: str) -> None:
+        self.delete(id)
+
+    def _current(self, policy: LimiterPolicy, id: str, now: float) -> Any:
+        state = self._get(id, now)
+        if state is not None and type(state) is not policy.state_type:
+            log.warning(
+                "ignoring a %s state under %r for a %s limiter", state.type, id, policy.name
+            )
+            return None
+        return state
+
+    def consume(
+        self,
+        policy: LimiterPolicy,
+        id: str,
+        tokens: int,
+        max_wait: float | None,
+        now: float | None,
+    ) -> RateLimit:
+        with self._lock:
+            stored_now = self.clock.now()
+            state = self._current(policy, id, stored_now)
+            new, result = policy.decide(
+                id, state, stored_now if now is None else now, tokens, max_wait
+            )
+            if new is not None:
+                self._put(new, stored_now)
+        return result
+
+    async def aconsume(
+        self,
+        policy: LimiterPolicy,
+        id: str,
+        tokens: int,
+        max_wait: float | None,
+        now: float | None,
+    ) -> RateLimit:
+        return self.consume(policy, id, tokens, max_wait, now)
+
+    def refund(
+        self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
+    ) -> None:
+        with self._lock:
+            stored_now = self.clock.now()
+            state = self._current(policy, id, stored_now)
+            new = policy.refund(state, stored_now if now is None else now, tokens, at)
+            if new is not None:
+                self._put(new, stored_now)
+
+    async def arefund(
+        self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
+    ) -> None:
+        self.refund(policy, id, tokens, at, now)
