@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conformance.backends import BACKENDS, Backend, Bench
+from tests.conformance.backends import BACKENDS
+from tests.conformance.bench import Backend, Bench
 from tests.conftest import START
 from throttle_core import FrozenClock
 

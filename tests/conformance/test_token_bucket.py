@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.backends import Bench
+from tests.conformance.bench import Bench
 from throttle_core import MaxWaitDurationExceeded
 
 BUCKET = {"policy": "token_bucket", "id": "api", "limit": 10,
