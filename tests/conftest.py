@@ -14,8 +14,8 @@ POSTGRES_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-START = 1_700_000_000.0
-"""A fixed epoch time, aligned to minutes, hours and days, where frozen-clock tests begin."""
+START = 1_699_920_000.0
+"""A fixed epoch time (2023-11-14 00:00 UTC), aligned to minutes, hours and days."""
 
 
 def reachable(url: str, default_port: int) -> bool:
