@@ -1,0 +1,71 @@
+"""InMemoryStorage: the seed interface, TTL expiry, LRU bound, clear."""
+
+from __future__ import annotations
+
+from throttle_core import FrozenClock, InMemoryStorage, RateLimiterFactory
+from throttle_core.policies import FixedWindowState, TokenBucketState
+
+
+def test_save_fetch_delete() -> None:
+    storage = InMemoryStorage(clock=FrozenClock(0))
+    state = TokenBucketState("a", 10, 1.0, 5.0, 0.0)
+    assert storage.fetch("a") is None
+    storage.save(state)
+    assert storage.fetch("a") == state
+    storage.delete("a")
+    storage.delete("a")
+    assert storage.fetch("a") is None
+
+
+def test_states_expire_after_their_ttl() -> None:
+    clock = FrozenClock(0)
+    storage = InMemoryStorage(clock=clock)
+    storage.save(FixedWindowState("w", 60.0, 0.0, (3,), 10.0))
+    clock.advance(49.999)
+    assert storage.fetch("w") is not None
+    clock.advance(0.001)
+    assert storage.fetch("w") is None
+    assert len(storage) == 0
+
+
+def test_least_recently_used_states_are_evicted_beyond_max_keys() -> None:
+    clock = FrozenClock(0)
+    storage = InMemoryStorage(max_keys=3, clock=clock)
+    factory = RateLimiterFactory("5/hour", storage, clock=clock)
+    for key in "abc":
+        factory.create(key).consume()
+    factory.create("a").consume()
+    factory.create("d").consume()
+    assert len(storage) == 3
+    assert storage.fetch("5-per-hour:b") is None
+    assert storage.fetch("5-per-hour:a") is not None
+    assert factory.create("a").consume(0).remaining == 3
+
+
+def test_expired_states_are_swept_on_writes() -> None:
+    clock = FrozenClock(0)
+    storage = InMemoryStorage(clock=clock)
+    factory = RateLimiterFactory("5/minute", storage, clock=clock)
+    for key in range(4):
+        factory.create(str(key)).consume()
+    clock.advance(3600)
+    factory.create("fresh").consume()
+    assert len(storage) == 1
+
+
+def test_clear_forgets_everything() -> None:
+    storage = InMemoryStorage()
+    factory = RateLimiterFactory("1/hour", storage)
+    assert factory.create("k").consume()
+    assert not factory.create("k").consume()
+    storage.clear()
+    assert factory.create("k").consume()
+
+
+async def test_async_twins() -> None:
+    storage = InMemoryStorage(clock=FrozenClock(0))
+    state = TokenBucketState("a", 10, 1.0, 5.0, 0.0)
+    await storage.asave(state)
+    assert await storage.afetch("a") == state
+    await storage.adelete("a")
+    assert await storage.afetch("a") is None
