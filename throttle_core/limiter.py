@@ -12,7 +12,7 @@ from throttle_core.locks.base import DEFAULT_TIMEOUT, DEFAULT_TTL, aacquire_with
 from throttle_core.locks.local import LocalLock
 from throttle_core.policies import UNLIMITED, LimiterPolicy
 from throttle_core.result import RateLimit, Reservation
-from throttle_core.storage.base import AtomicStorage
+from throttle_core.storage.base import is_atomic
 
 log = logging.getLogger("throttle_core.limiter")
 
@@ -57,7 +57,7 @@ class Limiter:
         self.id = id
         self.policy = policy
         self.storage = storage
-        self.atomic = isinstance(storage, AtomicStorage)
+        self.atomic = is_atomic(storage)
         self.lock = lock if lock is not None else SHARED_LOCAL_LOCK
         self.lock_timeout = lock_timeout
         self.clock = clock

@@ -75,3 +75,8 @@ class AtomicStorage(Protocol):
     def delete(self, id: str) -> None: ...
 
     async def adelete(self, id: str) -> None: ...
+
+
+def is_atomic(storage: object) -> bool:
+    """Whether the limiter can hand decisions to `storage` (a wrapper may say it cannot)."""
+    return isinstance(storage, AtomicStorage) and getattr(storage, "supports_atomic", True)
