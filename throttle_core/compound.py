@@ -24,27 +24,36 @@ class CompoundLimiter:
     def limit(self) -> int:
         return min(limiter.limit for limiter in self.limiters)
 
-    def _check(self, tokens: int) -> None:
-        for limiter in self.limiters:
-            check_tokens(tokens, limiter.limit)
+    def _counts(self, tokens: int | Sequence[int]) -> list[int]:
+        """One token count per member: `tokens` for all, or a sequence giving each its own."""
+        if not isinstance(tokens, Sequence):
+            tokens = [tokens] * len(self.limiters)
+        elif len(tokens) != len(self.limiters):
+            raise ValueError(
+                f"got {len(tokens)} token counts for a compound of {len(self.limiters)} limiters"
+            )
+        return [check_tokens(n, lim.limit) for lim, n in zip(self.limiters, tokens, strict=True)]
 
-    def consume(self, tokens: int = 1) -> RateLimit:
-        self._check(tokens)
-        results = [limiter.consume(tokens) for limiter in self.limiters]
-        if tokens and not all(results):
-            for limiter, result in zip(self.limiters, results, strict=True):
-                if result.accepted:
-                    limiter.refund(tokens, result.now)
-        return combine(results, tokens)
+    def consume(self, tokens: int | Sequence[int] = 1) -> RateLimit:
+        """Take `tokens` from every member (a sequence: each member's own count) or none."""
+        counts = self._counts(tokens)
+        results = [limiter.consume(n) for limiter, n in zip(self.limiters, counts, strict=True)]
+        if not all(results):
+            for limiter, result, n in zip(self.limiters, results, counts, strict=True):
+                if result.accepted and n:
+                    limiter.refund(n, result.now)
+        return combine(results, counts)
 
-    async def aconsume(self, tokens: int = 1) -> RateLimit:
-        self._check(tokens)
-        results = [await limiter.aconsume(tokens) for limiter in self.limiters]
-        if tokens and not all(results):
-            for limiter, result in zip(self.limiters, results, strict=True):
-                if result.accepted:
-                    await limiter.arefund(tokens, result.now)
-        return combine(results, tokens)
+    async def aconsume(self, tokens: int | Sequence[int] = 1) -> RateLimit:
+        counts = self._counts(tokens)
+        results = [
+            await limiter.aconsume(n) for limiter, n in zip(self.limiters, counts, strict=True)
+        ]
+        if not all(results):
+            for limiter, result, n in zip(self.limiters, results, counts, strict=True):
+                if result.accepted and n:
+                    await limiter.arefund(n, result.now)
+        return combine(results, counts)
 
     def reserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:
         raise ReserveNotSupported("a compound limiter cannot reserve; reserve on each limiter")
@@ -61,14 +70,15 @@ class CompoundLimiter:
             await limiter.areset()
 
 
-def combine(results: Sequence[RateLimit], tokens: int) -> RateLimit:
+def combine(results: Sequence[RateLimit], tokens: int | Sequence[int]) -> RateLimit:
     """One result for several: refused if any refused (its longest retry wins), else the
     member with the least remaining speaks; given-back members report what they have now."""
     accepted = all(results)
     if not accepted:
+        counts = tokens if isinstance(tokens, Sequence) else [tokens] * len(results)
         results = [
-            replace(r, remaining=min(r.limit, r.remaining + tokens)) if r.accepted else r
-            for r in results
+            replace(r, remaining=min(r.limit, r.remaining + n)) if r.accepted else r
+            for r, n in zip(results, counts, strict=True)
         ]
         lead = max((r for r in results if not r.accepted), key=lambda r: r.retry_after)
     else:

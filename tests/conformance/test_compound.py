@@ -85,3 +85,15 @@ async def test_no_limit_always_accepts_and_stores_nothing(bench: Bench) -> None:
     await bench.cancel(reservation)
     await bench.reset(limiter)
     assert await bench.consume(CompoundLimiter([limiter]), 1)
+
+
+async def test_each_member_may_take_its_own_count(bench: Bench) -> None:
+    limiter = compound(bench, BURST, HOURLY).create("user")
+    first = await bench.consume(limiter, [1, 4])  # type: ignore[arg-type]
+    assert [m.remaining for m in first.members] == [2, 1]
+    refused = await bench.consume(limiter, [1, 2])  # type: ignore[arg-type]
+    assert [m.accepted for m in refused.members] == [True, False]
+    assert [m.remaining for m in refused.members] == [2, 1]
+    assert (await bench.consume(bench.factory(BURST).create("user"), 0)).remaining == 2
+    with pytest.raises(ValueError, match="2 limiters"):
+        await bench.consume(limiter, [1])  # type: ignore[arg-type]
