@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.conformance.backends_userredis import USER_REDIS_BACKENDS
 from tests.conformance.bench import Backend, memory, user_dict
 
 BACKENDS: list[Backend] = [
@@ -9,4 +10,5 @@ BACKENDS: list[Backend] = [
     Backend("memory-async", memory(True)),
     Backend("user-dict", user_dict(False)),
     Backend("user-dict-async", user_dict(True)),
+    *USER_REDIS_BACKENDS,
 ]

@@ -1,0 +1,108 @@
+"""Redis for tests: throw-away `redis-server` processes on free loopback ports, key clean-up."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio
+
+from tests.conftest import IN_CI
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """One `redis-server` without persistence, in its own directory under `workdir`."""
+
+    def __init__(self, workdir: Path, *options: str) -> None:
+        for _ in range(5):
+            self.port = free_port()
+            self.dir = workdir / f"redis-{self.port}"
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.process = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "",
+                 "--appendonly", "no", "--dir", str(self.dir), "--loglevel", "warning",
+                 *options],
+                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            if self._wait_until_up():
+                return
+        raise RuntimeError("redis-server could not start on a free loopback port")
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    def client(self, **options: Any) -> redis.Redis:
+        return redis.Redis(host=HOST, port=self.port, **options)
+
+    def asyncio_client(self, **options: Any) -> redis.asyncio.Redis:
+        return redis.asyncio.Redis(host=HOST, port=self.port, **options)
+
+    def _wait_until_up(self) -> bool:
+        """Whether the server answers PING; False if it exited (its port was taken meanwhile)."""
+        client = self.client(socket_connect_timeout=0.2)
+        try:
+            for _ in range(250):
+                if self.process.poll() is not None:
+                    return False
+                try:
+                    client.ping()
+                    return True
+                except redis.ConnectionError:
+                    time.sleep(0.02)
+            self.stop()
+            raise RuntimeError(f"redis-server on port {self.port} did not answer PING")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """Kill the server, as a crash would: no shutdown, nothing saved."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+
+@contextmanager
+def redis_servers(count: int, workdir: Path) -> Iterator[list[RedisServer]]:
+    """`count` fresh servers, all stopped on exit; fails under CI=true without redis-server."""
+    if shutil.which("redis-server") is None:
+        message = "redis-server is not installed"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: a missing service is a failure)")
+        pytest.skip(message)
+    with ExitStack() as stack:
+        servers = []
+        for _ in range(count):
+            server = RedisServer(workdir)
+            stack.callback(server.stop)
+            servers.append(server)
+        yield servers
+
+
+def delete_keys(client: redis.Redis, prefix: str) -> None:
+    """Remove every key a test wrote under its own `prefix`."""
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
