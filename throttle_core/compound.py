@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from throttle_core.errors import ConfigError, ReserveNotSupported
 from throttle_core.limiter import Limiter, NoLimiter, check_tokens
@@ -77,7 +76,7 @@ def combine(results: Sequence[RateLimit], tokens: int | Sequence[int]) -> RateLi
     if not accepted:
         counts = tokens if isinstance(tokens, Sequence) else [tokens] * len(results)
         results = [
-            replace(r, remaining=min(r.limit, r.remaining + n)) if r.accepted else r
+            r._replace(remaining=min(r.limit, r.remaining + n)) if r.accepted else r
             for r, n in zip(results, counts, strict=True)
         ]
         lead = max((r for r in results if not r.accepted), key=lambda r: r.retry_after)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from throttle_core.errors import RateLimitExceeded
 
@@ -12,12 +11,12 @@ if TYPE_CHECKING:
     from throttle_core.clock import Clock
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimit:
+class RateLimit(NamedTuple):
     """What one decision said: accepted or not, how much is left, and when to come back.
 
     `now` is the time the decision was taken at (server time for storages that decide on
-    their server); `members` holds each member's result for a compound decision.
+    their server); `members` holds each member's result for a compound decision. An
+    immutable named tuple: cheap to build on every request.
     """
 
     accepted: bool
@@ -26,7 +25,7 @@ class RateLimit:
     retry_after: float
     reset_after: float
     now: float
-    members: tuple[RateLimit, ...] = field(default=(), compare=False)
+    members: tuple[RateLimit, ...] = ()
 
     def __bool__(self) -> bool:
         return self.accepted
