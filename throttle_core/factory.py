@@ -10,6 +10,7 @@ from throttle_core.compound import CompoundLimiter
 from throttle_core.duration import Rate, parse_count, parse_interval, parse_limits
 from throttle_core.errors import ConfigError
 from throttle_core.ids import state_id
+from throttle_core.storage.base import is_atomic
 from throttle_core.limiter import Limiter, NoLimiter
 from throttle_core.policies import (
     ALIGNMENTS,
@@ -116,6 +117,7 @@ class RateLimiterFactory:
         self.storage = resolve_storage(storage) if self.policy is not None else storage
         self.lock = lock
         self.clock = clock
+        self._atomic = is_atomic(self.storage)
 
     @property
     def limit(self) -> int:
@@ -126,7 +128,9 @@ class RateLimiterFactory:
         sid = state_id(self.id, key)
         if self.policy is None:
             return NoLimiter(sid, clock=self.clock)
-        return Limiter(sid, self.policy, self.storage, self.lock, clock=self.clock)
+        return Limiter(
+            sid, self.policy, self.storage, self.lock, clock=self.clock, atomic=self._atomic
+        )
 
 
 class CompoundRateLimiterFactory:

@@ -44,6 +44,8 @@ class Limiter:
     """Decides for one state id. Atomic storages decide in one call; any other storage is
     driven as lock → fetch → decide → save → unlock (the seed's generic path)."""
 
+    __slots__ = ("atomic", "clock", "id", "lock", "lock_timeout", "policy", "storage", "time")
+
     def __init__(
         self,
         id: str,
@@ -53,11 +55,12 @@ class Limiter:
         *,
         clock: Clock | None = None,
         lock_timeout: float = DEFAULT_TIMEOUT,
+        atomic: bool | None = None,
     ) -> None:
         self.id = id
         self.policy = policy
         self.storage = storage
-        self.atomic = is_atomic(storage)
+        self.atomic = is_atomic(storage) if atomic is None else atomic
         self.lock = lock if lock is not None else SHARED_LOCAL_LOCK
         self.lock_timeout = lock_timeout
         self.clock = clock
