@@ -24,6 +24,10 @@ def storage_from_url(url: str, **options: Any) -> Any:
             except ValueError:
                 raise ConfigError(f"max_keys in {url!r} must be an integer") from None
         return InMemoryStorage(**options)
+    if scheme in ("redis", "rediss", "redis+cluster", "redis+sentinel"):
+        from throttle_core.storage.redis import storage_from_url as redis_storage_from_url
+
+        return redis_storage_from_url(url, **options)
     raise ConfigError(
         f"unsupported storage URL {url!r}; use memory://, redis://, rediss://, "
         "redis+cluster://, redis+sentinel:// or postgresql://"

@@ -1,0 +1,487 @@
+"""RedisStorage: every decision is one Lua script run where the state lives, one round trip."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.resources import files
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.exceptions import NoScriptError
+
+from throttle_core.errors import ConfigError, ReserveNotSupported
+from throttle_core.limiter import refused_beyond
+from throttle_core.policies import (
+    FixedWindow,
+    LimiterPolicy,
+    SlidingWindow,
+    TokenBucket,
+    state_from_dict,
+)
+from throttle_core.result import RateLimit
+
+log = logging.getLogger("throttle_core.storage")
+
+DEFAULT_PREFIX = "throttle:"
+
+
+@dataclass(frozen=True, slots=True)
+class LuaScript:
+    """One policy's script: the shared head (common.lua) followed by the policy's own file."""
+
+    name: str
+    text: str
+    sha: str
+
+    @classmethod
+    def load(cls, name: str) -> LuaScript:
+        folder = files("throttle_core.storage") / "lua"
+        text = (folder / "common.lua").read_text("utf-8") + (folder / f"{name}.lua").read_text(
+            "utf-8"
+        )
+        return cls(name, text, hashlib.sha1(text.encode("utf-8")).hexdigest())
+
+
+SCRIPTS = {
+    policy.name: LuaScript.load(policy.name) for policy in (TokenBucket, FixedWindow, SlidingWindow)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptCall:
+    """Everything one EVALSHA needs, built without I/O so the sync and async paths share it."""
+
+    script: LuaScript
+    key: str
+    args: tuple[str, ...]
+    policy: LimiterPolicy
+    tokens: int
+    max_wait: float | None
+
+
+def _number(value: float) -> str:
+    return repr(float(value))
+
+
+def policy_args(policy: LimiterPolicy) -> tuple[LuaScript, tuple[str, ...]]:
+    """The script deciding `policy`, and the policy's parameters as that script reads them."""
+    if isinstance(policy, TokenBucket):
+        return SCRIPTS[policy.name], (str(policy.limit), _number(policy.per_second))
+    if isinstance(policy, FixedWindow):
+        return SCRIPTS[policy.name], (str(policy.limit), _number(policy.interval), policy.align)
+    if isinstance(policy, SlidingWindow):
+        return SCRIPTS[policy.name], (str(policy.limit), _number(policy.interval))
+    raise TypeError(f"RedisStorage cannot decide a {type(policy).__name__} policy")
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _braces(part: str) -> str:
+    return part.replace("{", "%7B").replace("}", "%7D")
+
+
+def is_async_client(client: Any) -> bool:
+    """Whether `client` is a redis.asyncio client (plain or Cluster; Sentinel gives plain)."""
+    return isinstance(client, AsyncRedis | AsyncRedisCluster)
+
+
+class RedisStorage:
+    """Limiter states in Redis, each decided atomically by its policy's Lua script.
+
+    `client` is a `redis.Redis`, `redis.asyncio.Redis`, a `RedisCluster` (either flavour) or a
+    Sentinel-managed client; sync methods need a sync client and `a`-methods an asyncio one
+    (give both with `async_client=`). Keys are `prefix` + the state id with its per-request
+    key part as the Cluster hash tag (see `key()`). Time is the server's `TIME` unless the
+    limiter passes its clock's reading.
+    """
+
+    def __init__(
+        self, client: Any, prefix: str = DEFAULT_PREFIX, *, async_client: Any = None
+    ) -> None:
+        if client is None or (async_client is not None and is_async_client(client)):
+            raise ConfigError(
+                "RedisStorage needs a redis client (and async_client=, if given, goes with a "
+                f"sync one), got {client!r}"
+            )
+        if async_client is not None and not is_async_client(async_client):
+            raise ConfigError(f"async_client must be a redis.asyncio client, got {async_client!r}")
+        clients = {is_async_client(client): client}
+        if async_client is not None:
+            clients[True] = async_client
+        self._setup(prefix, clients, {})
+
+    def _setup(
+        self, prefix: str, clients: dict[bool, Any], makers: dict[bool, Callable[[], Any]]
+    ) -> None:
+        if not isinstance(prefix, str) or "{" in prefix or "}" in prefix:
+            raise ConfigError(
+                f"prefix must be a string without '{{' or '}}' (RedisStorage places the "
+                f"Cluster hash tag itself), got {prefix!r}"
+            )
+        self.prefix = prefix
+        self._clients = clients
+        self._makers = makers
+        self._owned: list[Any] = []
+        self._guard = threading.Lock()
+
+    @classmethod
+    def lazy(
+        cls,
+        make_sync: Callable[[], Any],
+        make_async: Callable[[], Any],
+        prefix: str = DEFAULT_PREFIX,
+    ) -> RedisStorage:
+        """A storage that makes (and owns) its clients on first use, as `from_url` does."""
+        storage = cls.__new__(cls)
+        storage._setup(prefix, {}, {False: make_sync, True: make_async})
+        return storage
+
+    def __repr__(self) -> str:
+        return f"RedisStorage(prefix={self.prefix!r})"
+
+    def key(self, id: str) -> str:
+        """The Redis key of state `id`: `prefix` + `<config id>:{<key>}`, or `{<config id>}`
+        for a limiter without a key. The braces are the Cluster hash tag, so every limit on
+        one request key lands in one slot; `{` and `}` inside the id are written %7B and %7D
+        so that no id can move or split the tag."""
+        config_id, sep, part = id.partition(":")
+        if not sep:
+            return f"{self.prefix}{{{_braces(config_id)}}}"
+        return f"{self.prefix}{_braces(config_id)}:{{{_braces(part)}}}"
+
+    def _client(self, is_async: bool, method: str) -> Any:
+        client = self._clients.get(is_async)
+        if client is not None:
+            return client
+        make = self._makers.get(is_async)
+        if make is None:
+            if is_async:
+                raise TypeError(
+                    f"RedisStorage.{method}() needs a redis.asyncio client, but this storage "
+                    f"holds a synchronous one: call {method[1:]}() (limiter.consume/reserve/"
+                    "reset), or give RedisStorage(..., async_client=redis.asyncio.Redis(...))"
+                )
+            raise TypeError(
+                f"RedisStorage.{method}() needs a synchronous redis client, but this storage "
+                f"holds a redis.asyncio one: await a{method}() instead (limiter.aconsume/"
+                "areserve/areset)"
+            )
+        with self._guard:
+            client = self._clients.get(is_async)
+            if client is None:
+                client = self._clients[is_async] = make()
+                self._owned.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close the synchronous client this storage made itself (from a URL)."""
+        for client in self._owned:
+            if not is_async_client(client):
+                client.close()
+
+    async def aclose(self) -> None:
+        """Close the asyncio client this storage made itself (from a URL)."""
+        for client in self._owned:
+            if is_async_client(client):
+                await client.aclose()
+
+    # The seed's save/fetch/delete: JSON of `to_dict()`, expiring after `expiration_time`.
+
+    def save(self, state: Any) -> None:
+        self._client(False, "save").set(
+            self.key(state.id), encode_state(state), ex=state.expiration_time
+        )
+
+    async def asave(self, state: Any) -> None:
+        await self._client(True, "asave").set(
+            self.key(state.id), encode_state(state), ex=state.expiration_time
+        )
+
+    def fetch(self, id: str) -> Any:
+        return self._decode(id, self._client(False, "fetch").get(self.key(id)))
+
+    async def afetch(self, id: str) -> Any:
+        return self._decode(id, await self._client(True, "afetch").get(self.key(id)))
+
+    def delete(self, id: str) -> None:
+        self._client(False, "delete").delete(self.key(id))
+
+    async def adelete(self, id: str) -> None:
+        await self._client(True, "adelete").delete(self.key(id))
+
+    def _decode(self, id: str, raw: bytes | str | None) -> Any:
+        if raw is None:
+            return None
+        try:
+            return state_from_dict(json.loads(raw))
+        except (ValueError, RecursionError) as error:
+            log.warning(
+                "treating the undecodable value under %r as absent: %s", self.key(id), error
+            )
+            return None
+
+    # The atomic path: one EVALSHA per decision or refund.
+
+    def consume(
+        self,
+        policy: LimiterPolicy,
+        id: str,
+        tokens: int,
+        max_wait: float | None,
+        now: float | None,
+    ) -> RateLimit:
+        call = self.consume_call(policy, id, tokens, max_wait, now)
+        return self.decision(call, run_script(self._client(False, "consume"), call))
+
+    async def aconsume(
+        self,
+        policy: LimiterPolicy,
+        id: str,
+        tokens: int,
+        max_wait: float | None,
+        now: float | None,
+    ) -> RateLimit:
+        call = self.consume_call(policy, id, tokens, max_wait, now)
+        return self.decision(call, await arun_script(self._client(True, "aconsume"), call))
+
+    def refund(
+        self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
+    ) -> None:
+        call = self.refund_call(policy, id, tokens, at, now)
+        self.report(call, run_script(self._client(False, "refund"), call)[-1])
+
+    async def arefund(
+        self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
+    ) -> None:
+        call = self.refund_call(policy, id, tokens, at, now)
+        self.report(call, (await arun_script(self._client(True, "arefund"), call))[-1])
+
+    def consume_call(
+        self,
+        policy: LimiterPolicy,
+        id: str,
+        tokens: int,
+        max_wait: float | None,
+        now: float | None,
+    ) -> ScriptCall:
+        bound = "" if max_wait is None else _number(max_wait)
+        return self._call("consume", policy, id, tokens, bound, now, max_wait)
+
+    def refund_call(
+        self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
+    ) -> ScriptCall:
+        return self._call("refund", policy, id, tokens, _number(at), now, None)
+
+    def _call(
+        self,
+        op: str,
+        policy: LimiterPolicy,
+        id: str,
+        tokens: int,
+        fifth: str,
+        now: float | None,
+        max_wait: float | None,
+    ) -> ScriptCall:
+        script, params = policy_args(policy)
+        clock = "" if now is None else _number(now)
+        args = (op, clock, id, str(tokens), fifth, *params)
+        return ScriptCall(script, self.key(id), args, policy, tokens, max_wait)
+
+    def decision(self, call: ScriptCall, reply: Sequence[Any]) -> RateLimit:
+        """The `RateLimit` of a consume script's reply; `ReserveNotSupported` for a sliding
+        window asked to book a wait it cannot book."""
+        accepted, remaining, retry, reset, now, status = reply
+        self.report(call, status)
+        result = RateLimit(
+            int(accepted) == 1, call.policy.limit, int(remaining), float(retry), float(reset),
+            float(now),
+        )  # fmt: skip
+        if (
+            isinstance(call.policy, SlidingWindow)
+            and call.tokens
+            and not result.accepted
+            and not refused_beyond(result, call.max_wait)
+        ):
+            raise ReserveNotSupported(
+                "a sliding window cannot book future capacity (the wait would be "
+                f"{result.retry_after:.3f}s); use a token bucket or a fixed window to queue work"
+            )
+        return result
+
+    def report(self, call: ScriptCall, status: Any) -> None:
+        """Log what a script skipped: an undecodable value, or another policy's state."""
+        text = _text(status)
+        if text == "bad":
+            log.warning("treating the undecodable value under %r as absent", call.key)
+        elif text:
+            log.warning(
+                "ignoring a %s state under %r for a %s limiter",
+                text.removeprefix("other:"), call.key, call.script.name,
+            )  # fmt: skip
+
+
+def encode_state(state: Any) -> str:
+    """The JSON a state is stored as; Python's float repr keeps every value exact."""
+    return json.dumps(state.to_dict(), separators=(",", ":"))
+
+
+def run_script(client: Any, call: ScriptCall) -> Any:
+    """EVALSHA, or EVAL once when the server has not cached the script (NOSCRIPT)."""
+    try:
+        return client.evalsha(call.script.sha, 1, call.key, *call.args)
+    except NoScriptError:
+        return client.eval(call.script.text, 1, call.key, *call.args)
+
+
+async def arun_script(client: Any, call: ScriptCall) -> Any:
+    """Async twin of `run_script`."""
+    try:
+        return await client.evalsha(call.script.sha, 1, call.key, *call.args)
+    except NoScriptError:
+        return await client.eval(call.script.text, 1, call.key, *call.args)
+
+
+# storage_from_url: redis://, rediss://, redis+cluster://, redis+sentinel://
+
+POOL_OPTIONS = frozenset({
+    "socket_timeout", "socket_connect_timeout", "socket_keepalive", "max_connections",
+    "health_check_interval", "protocol", "client_name",
+})  # fmt: skip
+"""Query-string options every URL form accepts, passed to the clients' connection pools."""
+SCHEME_OPTIONS = {
+    "redis": POOL_OPTIONS | {"db"},
+    "rediss": POOL_OPTIONS | {"db", "ssl_cert_reqs", "ssl_ca_certs", "ssl_check_hostname"},
+    "redis+cluster": POOL_OPTIONS,
+    "redis+sentinel": POOL_OPTIONS | {"db", "sentinel_username", "sentinel_password"},
+}
+
+
+def storage_from_url(url: str, **options: Any) -> RedisStorage:
+    """A `RedisStorage` for a Redis URL; its sync and asyncio clients are made on first use.
+
+    Forms: `redis://[user:pass@]host:port/db`, `rediss://…` (TLS),
+    `redis+cluster://host:port[,host:port…]`, and
+    `redis+sentinel://[user:pass@]host:port[,host:port…]/service_name[/db]`; pool options
+    (`max_connections`, `socket_timeout`, …) and `prefix` go in the query string. `options`
+    (such as `prefix=`) go to `RedisStorage`.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEME_OPTIONS:
+        raise ConfigError(f"{url!r} is not a redis://, rediss://, redis+cluster:// or "
+                          "redis+sentinel:// URL")  # fmt: skip
+    query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+    prefix = query.pop("prefix", None)
+    if prefix is not None:
+        options.setdefault("prefix", prefix)
+    unknown = sorted(set(query) - SCHEME_OPTIONS[scheme])
+    if unknown:
+        raise ConfigError(
+            f"unknown option {', '.join(unknown)} in {url!r}; {scheme}:// accepts prefix, "
+            + ", ".join(sorted(SCHEME_OPTIONS[scheme]))
+        )
+    sentinel_auth = {
+        name.removeprefix("sentinel_"): query.pop(name)
+        for name in ("sentinel_username", "sentinel_password")
+        if name in query
+    }
+    hosts = [_host_port(url, netloc) for netloc in parts.netloc.rpartition("@")[2].split(",")]
+    kwargs = _connection_options(url, parts.netloc.rpartition("@")[0], query)
+    path = [unquote(p) for p in parts.path.split("/") if p]
+    if scheme in ("redis", "rediss"):
+        if len(hosts) != 1:
+            raise ConfigError(f"{url!r} names several hosts; use redis+cluster:// or "
+                              "redis+sentinel:// for more than one")  # fmt: skip
+        plain = parts._replace(query=urlencode(query)).geturl()
+        return RedisStorage.lazy(
+            lambda: Redis.from_url(plain), lambda: AsyncRedis.from_url(plain), **options
+        )
+    if scheme == "redis+cluster":
+        if path:
+            raise ConfigError(f"{url!r}: a Redis Cluster has no databases; drop the path")
+        return RedisStorage.lazy(
+            lambda: _cluster(False, hosts, kwargs), lambda: _cluster(True, hosts, kwargs), **options
+        )
+    if not path or len(path) > 2:
+        raise ConfigError(
+            f"{url!r} needs the monitored service's name as its path: "
+            "redis+sentinel://host:26379/mymaster[/db]"
+        )
+    if len(path) == 2:
+        kwargs["db"] = _db(url, path[1])
+    service = path[0]
+    return RedisStorage.lazy(
+        lambda: _sentinel_master(False, hosts, service, kwargs, sentinel_auth),
+        lambda: _sentinel_master(True, hosts, service, kwargs, sentinel_auth),
+        **options,
+    )
+
+
+def _host_port(url: str, netloc: str) -> tuple[str, int]:
+    if netloc.startswith("["):
+        host, _, rest = netloc[1:].partition("]")
+        port = rest.removeprefix(":")
+    else:
+        host, _, port = netloc.partition(":")
+    if not host:
+        raise ConfigError(f"{url!r} has an empty host")
+    try:
+        return host, int(port) if port else 6379
+    except ValueError:
+        raise ConfigError(f"{url!r} has a bad port {port!r}") from None
+
+
+def _db(url: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{url!r} has a bad database number {value!r}") from None
+
+
+def _connection_options(url: str, userinfo: str, query: dict[str, str]) -> dict[str, Any]:
+    """Credentials and pool options as keyword arguments, typed as redis-py types them."""
+    from redis.connection import URL_QUERY_ARGUMENT_PARSERS
+
+    kwargs: dict[str, Any] = {}
+    if userinfo:
+        user, _, password = userinfo.partition(":")
+        if user:
+            kwargs["username"] = unquote(user)
+        if password:
+            kwargs["password"] = unquote(password)
+    for name, value in query.items():
+        parse: Callable[[str], Any] = URL_QUERY_ARGUMENT_PARSERS.get(name, str)  # type: ignore[assignment]
+        try:
+            kwargs[name] = parse(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"option {name}={value!r} in {url!r} is not valid") from None
+    return kwargs
+
+
+def _cluster(is_async: bool, hosts: list[tuple[str, int]], kwargs: dict[str, Any]) -> Any:
+    module: Any = import_module("redis.asyncio.cluster" if is_async else "redis.cluster")
+    nodes = [module.ClusterNode(host, port) for host, port in hosts]
+    return module.RedisCluster(startup_nodes=nodes, **kwargs)
+
+
+def _sentinel_master(
+    is_async: bool,
+    hosts: list[tuple[str, int]],
+    service: str,
+    kwargs: dict[str, Any],
+    sentinel_auth: dict[str, str],
+) -> Any:
+    module: Any = import_module("redis.asyncio.sentinel" if is_async else "redis.sentinel")
+    sentinel = module.Sentinel(hosts, sentinel_kwargs=dict(sentinel_auth), **kwargs)
+    return sentinel.master_for(service)
