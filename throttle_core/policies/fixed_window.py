@@ -68,10 +68,15 @@ class FixedWindow:
     def _result(
         self, accepted: bool, start: float, hits: list[int], retry: float, now: float
     ) -> RateLimit:
-        last = max((k for k, count in enumerate(hits) if count), default=-1)
-        reset = start + (last + 1) * self.interval - now if last >= 0 else 0.0
-        remaining = max(0, self.limit - hits[0])
-        return RateLimit(accepted, self.limit, remaining, retry, max(0.0, reset), now)
+        last = len(hits)
+        while last and not hits[last - 1]:
+            last -= 1
+        reset = start + last * self.interval - now if last else 0.0
+        remaining = self.limit - hits[0]
+        return RateLimit(
+            accepted, self.limit, remaining if remaining > 0 else 0, retry,
+            reset if reset > 0.0 else 0.0, now,
+        )  # fmt: skip
 
     def decide(
         self,

@@ -46,10 +46,12 @@ class InMemoryStorage:
         self._data.move_to_end(id)
         return entry[1]
 
-    def _put(self, state: Any, now: float) -> None:
+    def _put(self, state: Any, now: float, known: bool) -> None:
+        """Store `state` as the most recent entry; a new key first makes room for itself."""
         data = self._data
         data[state.id] = (now + state.expiration_time, state)
-        data.move_to_end(state.id)
+        if known:
+            return
         for _ in range(_SWEEP_PER_WRITE):
             oldest = next(iter(data.values()))
             if oldest[0] > now and len(data) <= self.max_keys:
@@ -58,7 +60,8 @@ class InMemoryStorage:
 
     def save(self, state: Any) -> None:
         with self._lock:
-            self._put(state, self.clock.now())
+            known = self._data.pop(state.id, None) is not None
+            self._put(state, self.clock.now(), known)
 
     def fetch(self, id: str) -> Any:
         with self._lock:
@@ -85,6 +88,7 @@ class InMemoryStorage:
     def _current(self, policy: LimiterPolicy, id: str, now: float) -> Any:
         state = self._get(id, now)
         if state is not None and type(state) is not policy.state_type:
+            del self._data[id]
             log.warning(
                 "ignoring a %s state under %r for a %s limiter", state.type, id, policy.name
             )
@@ -106,7 +110,7 @@ class InMemoryStorage:
                 id, state, stored_now if now is None else now, tokens, max_wait
             )
             if new is not None:
-                self._put(new, stored_now)
+                self._put(new, stored_now, state is not None)
         return result
 
     async def aconsume(
@@ -127,7 +131,7 @@ class InMemoryStorage:
             state = self._current(policy, id, stored_now)
             new = policy.refund(state, stored_now if now is None else now, tokens, at)
             if new is not None:
-                self._put(new, stored_now)
+                self._put(new, stored_now, True)
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
