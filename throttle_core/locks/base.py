@@ -20,11 +20,14 @@ DEFAULT_TIMEOUT = 10.0
 
 @runtime_checkable
 class Lock(Protocol):
-    """The seed's lock: `acquire` returns whether the lock was taken, `release` gives it up."""
+    """The seed's lock: `acquire` returns whether the lock was taken, `release` gives it up,
+    `with_lock` runs a callback holding it. The limiter itself needs only acquire/release."""
 
     def acquire(self, key: str, ttl: float = DEFAULT_TTL) -> bool: ...
 
     def release(self, key: str) -> None: ...
+
+    def with_lock(self, key: str, callback: Callable[[], T], ttl: float = DEFAULT_TTL) -> T: ...
 
 
 def backoff_delays(first: float = 0.001, cap: float = 0.05) -> Generator[float, None, None]:
