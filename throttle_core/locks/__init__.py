@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from throttle_core.locks.base import Lock, LockBase
 from throttle_core.locks.local import LocalLock
+
+if TYPE_CHECKING:
+    from throttle_core.locks.redis import RedisLock
+    from throttle_core.locks.redlock import Redlock
 
 _OPTIONAL = {"RedisLock": "throttle_core.locks.redis", "Redlock": "throttle_core.locks.redlock"}
 

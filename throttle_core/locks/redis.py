@@ -84,8 +84,9 @@ _HELD: ContextVar[Mapping[tuple[int, str], Held]] = ContextVar(
     "throttle_core_redis_locks", default=MappingProxyType({})
 )
 """Locks held by the running thread or task, keyed by (lock instance, key). A context variable
-is private to each thread and each asyncio task, so an owner only ever releases its own token;
-it is replaced, never mutated, so tasks that inherit it cannot disturb one another."""
+is private to each thread and each asyncio task, so an owner only ever releases its own token.
+A task started while a lock is held inherits it (as `asyncio.wait_for(lock.arelease(k), t)`
+needs); the mapping is replaced, never mutated, so no other task sees the change."""
 
 _INSTANCES = count()
 
