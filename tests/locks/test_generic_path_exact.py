@@ -57,9 +57,7 @@ def hammer(url: str, prefix: str, config: dict[str, Any], start: Any, admitted: 
 
 
 @pytest.mark.parametrize("policy", CONFIGS)
-def test_four_processes_of_two_threads_admit_exactly_the_limit(
-    redis_url: str, policy: str
-) -> None:
+def test_four_processes_of_two_threads_admit_exactly_the_limit(redis_url: str, policy: str) -> None:
     prefix = f"test:generic:{uuid.uuid4().hex}:"
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(PROCESSES * THREADS)
