@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[asgi]' uvicorn httpx
+	$(BIN)/python -m pip install --quiet -e '.[asgi]' uvicorn httpx fastapi
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
@@ -19,7 +19,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)
-	$(BIN)/throttle demo
+	$(BIN)/python -m example_projects.asgi_app.demo
 
 services:
 	./scripts/ensure-services

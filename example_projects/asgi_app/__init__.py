@@ -1,0 +1,1 @@
+"""A FastAPI app behind `RateLimitMiddleware`, with the server and burst that `make demo` runs."""

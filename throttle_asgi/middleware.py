@@ -1,0 +1,106 @@
+"""RateLimitMiddleware: pure ASGI rate limiting for Starlette, FastAPI or any ASGI app."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from throttle_asgi.routes import ExemptRoutes
+from throttle_asgi.scope import request_view, with_headers
+from throttle_core.clock import Clock
+from throttle_core.errors import ConfigError
+from throttle_core.http import DEFAULT_STYLES, Decision, KeySpec, RequestLimiter, Rule
+from throttle_core.http.limiter import LimitSpec
+
+RejectHandler = Callable[[HTTPConnection, Decision], "Response | Awaitable[Response]"]
+
+POLICY_VIOLATION = 1008
+"""The WebSocket close code for a refused connection when the server cannot send a 429."""
+
+
+def problem_response(decision: Decision) -> Response:
+    """The default refusal: 429 (or 503) with the problem+json body and every header."""
+    return Response(decision.body(), decision.status or 429, dict(decision.response_headers()))
+
+
+class RateLimitMiddleware:
+    """Limits HTTP requests (and WebSocket connections a rule names) before they reach `app`.
+
+    Options are the request side's (`limits`, `rules`, `storage`, `headers`,
+    `trusted_proxies`, `fail_open`, `key`, `enabled`, `ipv6_prefix`, `proxy_header`),
+    validated here, once. `on_reject(request, decision)` may build the refusal response
+    (sync or async); the rate-limit headers and `Retry-After` are added to it unless it sets
+    them. Lifespan and other scopes pass straight through.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limits: Iterable[LimitSpec] | str = (),
+        rules: Iterable[Rule] = (),
+        storage: Any = None,
+        headers: str | Sequence[str] | None = DEFAULT_STYLES,
+        trusted_proxies: Iterable[str] | str = (),
+        fail_open: bool = True,
+        key: KeySpec = "ip",
+        enabled: bool = True,
+        ipv6_prefix: int = 64,
+        proxy_header: str = "auto",
+        on_reject: RejectHandler | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if on_reject is not None and not callable(on_reject):
+            raise ConfigError(f"on_reject must be a callable, got {on_reject!r}")
+        self.app = app
+        self.on_reject = on_reject
+        self.limiter = RequestLimiter(
+            limits=limits,
+            rules=rules,
+            storage=storage,
+            headers=headers,
+            trusted_proxies=trusted_proxies,
+            fail_open=fail_open,
+            key=key,
+            enabled=enabled,
+            ipv6_prefix=ipv6_prefix,
+            proxy_header=proxy_header,
+            clock=clock,
+        )
+        self.exempt_routes = ExemptRoutes()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not self.limiter.enabled:
+            await self.app(scope, receive, send)
+            return
+        if self.exempt_routes(scope, self.app):
+            await self.app(scope, receive, send)
+            return
+        view = request_view(scope)
+        decision = await self.limiter.acheck(view)
+        if decision.allowed:
+            await self.app(scope, receive, with_headers(send, decision.headers))
+            return
+        await self.refuse(scope, receive, send, view.request, decision)
+
+    async def refuse(
+        self, scope: Scope, receive: Receive, send: Send, request: Any, decision: Decision
+    ) -> None:
+        """Send the refusal: `on_reject`'s response or the problem+json one; a WebSocket
+        without the denial-response extension is closed with code 1008."""
+        extensions = scope.get("extensions") or {}
+        if scope["type"] == "websocket" and "websocket.http.response" not in extensions:
+            close = {"type": "websocket.close", "code": POLICY_VIOLATION, "reason": "rate limited"}
+            await send(close)
+            return
+        if self.on_reject is None:
+            response = problem_response(decision)
+        else:
+            made = self.on_reject(request, decision)
+            response = await made if inspect.isawaitable(made) else made
+        await response(scope, receive, with_headers(send, decision.headers))

@@ -1,0 +1,81 @@
+"""Keys: what a rule counts requests by ("ip", "user", "header:NAME", "path", "method", or a
+callable taking the framework's request, sync or async)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from throttle_core.errors import ConfigError
+from throttle_core.http.addresses import ClientAddress
+from throttle_core.http.request import RequestView
+
+KeyFunction = Callable[[Any], str | Awaitable[str | None] | None]
+KeySpec = str | KeyFunction
+Resolver = Callable[[RequestView], object]
+
+KEY_NAMES = ("ip", "user", "user_or_ip", "header:NAME", "path", "method")
+
+
+def key_name(spec: KeySpec) -> str:
+    """A stable name for a key spec (a callable is named by its module and qualified name)."""
+    if isinstance(spec, str):
+        return spec
+    return f"{getattr(spec, '__module__', '')}.{getattr(spec, '__qualname__', type(spec).__name__)}"
+
+
+def check_key(spec: object) -> KeySpec:
+    """`spec` if it names a key; `ConfigError` otherwise."""
+    if callable(spec):
+        return spec
+    if isinstance(spec, str) and (
+        spec in KEY_NAMES or (spec.startswith("header:") and spec[7:].strip())
+    ):
+        return spec
+    raise ConfigError(f"key must be a callable or one of {', '.join(KEY_NAMES)}; got {spec!r}")
+
+
+def resolver(spec: KeySpec, client: ClientAddress) -> Resolver:
+    """The function giving a request's key for `spec`. Its result is a string, None (the rule
+    does not apply to this request) or, for an async callable, an awaitable of either."""
+    if callable(spec):
+        return lambda view: spec(view.request)
+    if spec == "ip":
+        return lambda view: client(view.peer, view.headers)
+    if spec in ("user", "user_or_ip"):
+        return lambda view: f"user:{view.user}" if view.user else client(view.peer, view.headers)
+    if spec == "path":
+        return lambda view: view.path
+    if spec == "method":
+        return lambda view: view.method
+    name = check_key(spec)[7:].strip()  # type: ignore[index]
+    return lambda view: view.headers.get(name)
+
+
+def _key(value: object) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text.strip() or None
+
+
+def resolve(find: Resolver, view: RequestView) -> str | None:
+    """The key of `view`, from sync code; an async key function is refused clearly."""
+    value = find(view)
+    if inspect.isawaitable(value):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()
+        raise TypeError(
+            "this key function is async; use it with an async framework (ASGI) or make it sync"
+        )
+    return _key(value)
+
+
+async def aresolve(find: Resolver, view: RequestView) -> str | None:
+    """The key of `view`, awaiting an async key function."""
+    value = find(view)
+    if inspect.isawaitable(value):
+        value = await value
+    return _key(value)

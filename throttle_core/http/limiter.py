@@ -1,0 +1,205 @@
+"""RequestLimiter: every rule a request matches, decided as one compound limit, with headers.
+
+The sync `check` and async `acheck` share everything but the two calls that may do I/O (key
+functions and the storage); frameworks only translate requests in and decisions out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from throttle_core.clock import Clock
+from throttle_core.compound import CompoundLimiter
+from throttle_core.errors import ConfigError
+from throttle_core.factory import RateLimiterFactory, resolve_storage
+from throttle_core.http.addresses import ClientAddress
+from throttle_core.http.decision import PASS, Decision
+from throttle_core.http.headers import (
+    DEFAULT_STYLES,
+    LimitReport,
+    header_styles,
+    rate_limit_headers,
+    retry_after,
+)
+from throttle_core.http.keys import KeySpec, Resolver, aresolve, check_key, resolve, resolver
+from throttle_core.http.request import RequestView
+from throttle_core.http.rules import Rule
+from throttle_core.result import RateLimit
+from throttle_core.storage.memory import InMemoryStorage
+
+log = logging.getLogger("throttle_core.http")
+
+LimitSpec = str | Mapping[str, Any] | Rule
+
+
+@dataclass(frozen=True, slots=True)
+class BoundLimit:
+    """One limit of a rule, ready to use: its factory and how headers name it."""
+
+    factory: RateLimiterFactory
+    name: str
+    window: float
+    reported: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BoundRule:
+    """A rule with its key function and factories, built once when the limiter is made."""
+
+    rule: Rule
+    find: Resolver
+    limits: tuple[BoundLimit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The limiters one request must pass, the tokens each takes, and their header names."""
+
+    limiter: CompoundLimiter
+    costs: tuple[int, ...]
+    limits: tuple[BoundLimit, ...]
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _as_rules(limits: Iterable[LimitSpec] | str, rules: Iterable[Rule]) -> list[Rule]:
+    items = [limits] if isinstance(limits, str | Mapping) else list(limits)
+    found = [item if isinstance(item, Rule) else Rule(item) for item in items]
+    for rule in rules:
+        if not isinstance(rule, Rule):
+            raise ConfigError(f"rules must be Rule objects, got {rule!r}")
+        found.append(rule)
+    return found
+
+
+class RequestLimiter:
+    """The request side of one integration: options validated once, then `check(request)`
+    (or `await acheck(request)`) gives the `Decision` for each request.
+
+    `limits` are rules for every request (limit strings, config dicts or `Rule`s), `rules`
+    more `Rule`s; `storage` is a storage or storage URL (default: in memory); `headers` the
+    header styles; `key` the default key of rules without one; `fail_open` lets requests
+    through when the storage fails (else 503); `enabled=False` turns limiting off.
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: Iterable[LimitSpec] | str = (),
+        rules: Iterable[Rule] = (),
+        storage: Any = None,
+        headers: str | Sequence[str] | None = DEFAULT_STYLES,
+        trusted_proxies: Iterable[str] | str = (),
+        fail_open: bool = True,
+        key: KeySpec = "ip",
+        enabled: bool = True,
+        ipv6_prefix: int = 64,
+        proxy_header: str = "auto",
+        lock: Any = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.enabled = _flag(enabled, "enabled")
+        self.fail_open = _flag(fail_open, "fail_open")
+        self.key = check_key(key)
+        self.styles = header_styles(headers)
+        self.client = ClientAddress(
+            trusted_proxies, ipv6_prefix=ipv6_prefix, proxy_header=proxy_header
+        )
+        self.storage = InMemoryStorage(clock=clock) if storage is None else resolve_storage(storage)
+        every = _as_rules(limits, rules)
+        self.exempt = tuple(rule for rule in every if rule.exempt)
+        self.rules = tuple(self._bind(rule, lock, clock) for rule in every if not rule.exempt)
+
+    def _bind(self, rule: Rule, lock: Any, clock: Clock | None) -> BoundRule:
+        key = rule.key if rule.key is not None else self.key
+        limits = []
+        for config, counter_id in zip(rule.configs, rule.counter_ids(key), strict=True):
+            factory = RateLimiterFactory(
+                {**config, "id": counter_id}, self.storage, lock, clock=clock
+            )
+            policy = factory.policy
+            window = policy.window_seconds() if policy is not None else 0.0
+            limits.append(BoundLimit(factory, config["id"], window, policy is not None))
+        return BoundRule(rule, resolver(key, self.client), tuple(limits))
+
+    def matching(self, request: RequestView) -> list[BoundRule]:
+        """The rules that apply to `request` (none when it is exempt or limiting is off)."""
+        if not self.enabled:
+            return []
+        method, path = request.method, request.path
+        if any(rule.matches(method, path) for rule in self.exempt):
+            return []
+        return [bound for bound in self.rules if bound.rule.matches(method, path)]
+
+    def plan(self, rules: Sequence[BoundRule], keys: Sequence[str | None]) -> Plan | None:
+        """The compound limiter for the matched rules and their keys (rules whose key is None
+        do not apply); None when nothing is left to decide."""
+        limiters, costs, limits = [], [], []
+        for bound, key in zip(rules, keys, strict=True):
+            if key is None:
+                continue
+            for limit in bound.limits:
+                limiters.append(limit.factory.create(key))
+                costs.append(bound.rule.cost)
+                limits.append(limit)
+        if not limiters:
+            return None
+        return Plan(CompoundLimiter(limiters), tuple(costs), tuple(limits))
+
+    def decision(self, plan: Plan, result: RateLimit) -> Decision:
+        """The decision and headers for the compound `result` of `plan`."""
+        reports = [
+            LimitReport(limit.name, limit.window, member)
+            for limit, member in zip(plan.limits, result.members, strict=True)
+            if limit.reported
+        ]
+        headers = rate_limit_headers(self.styles, reports)
+        if result.accepted:
+            return Decision(None, tuple(headers), result)
+        violated = tuple(dict.fromkeys(r.name for r in reports if not r.result.accepted))
+        retry = ("Retry-After", str(retry_after(result)))
+        return Decision(429, (retry, *headers), result, violated)
+
+    def failed(self) -> Decision:
+        """The decision when the storage raised: through (fail_open) or 503; logged."""
+        log.warning(
+            "rate-limit storage failed; %s",
+            "letting the request through (fail_open)" if self.fail_open else "answering 503",
+            exc_info=True,
+        )
+        return PASS if self.fail_open else Decision(503)
+
+    def check(self, request: RequestView) -> Decision:
+        """Decide for one request (sync frameworks; key functions must be sync)."""
+        rules = self.matching(request)
+        if not rules:
+            return PASS
+        plan = self.plan(rules, [resolve(bound.find, request) for bound in rules])
+        if plan is None:
+            return PASS
+        try:
+            result = plan.limiter.consume(plan.costs)
+        except Exception:
+            return self.failed()
+        return self.decision(plan, result)
+
+    async def acheck(self, request: RequestView) -> Decision:
+        """Decide for one request without blocking the event loop."""
+        rules = self.matching(request)
+        if not rules:
+            return PASS
+        plan = self.plan(rules, [await aresolve(bound.find, request) for bound in rules])
+        if plan is None:
+            return PASS
+        try:
+            result = await plan.limiter.aconsume(plan.costs)
+        except Exception:
+            return self.failed()
+        return self.decision(plan, result)

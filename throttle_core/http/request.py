@@ -1,0 +1,62 @@
+"""What the request side sees of a request, whatever the framework: `RequestView` and `Headers`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+HeaderPairs = Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]] | Mapping[str, str]
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+class Headers:
+    """Case-insensitive, multi-valued request headers over (name, value) pairs of `str` or of
+    latin-1 `bytes` (ASGI's raw list is used as is, without copying), or over a mapping."""
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, pairs: HeaderPairs = ()) -> None:
+        self._pairs: Iterable[tuple[str | bytes, str | bytes]] = (
+            list(pairs.items()) if isinstance(pairs, Mapping) else pairs
+        )
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value sent under `name`, in order (a header may be sent several times)."""
+        wanted = name.lower()
+        return [_text(value) for key, value in self._pairs if _text(key).lower() == wanted]
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The first value sent under `name`, or `default`."""
+        wanted = name.lower()
+        for key, value in self._pairs:
+            if _text(key).lower() == wanted:
+                return _text(value)
+        return default
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __repr__(self) -> str:
+        return f"Headers({[(_text(k), _text(v)) for k, v in self._pairs]!r})"
+
+
+WEBSOCKET = "WEBSOCKET"
+"""The method of a WebSocket connection in a `RequestView`: only rules naming it apply."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """One request as the rules see it. `peer` is the address of the direct client (the
+    server's view, before any proxy header); `user` the authenticated user's id, or None;
+    `request` the framework's own request object, handed to callable keys."""
+
+    method: str
+    path: str
+    peer: str | None
+    headers: Headers = field(default_factory=Headers)
+    user: str | None = None
+    request: Any = None
