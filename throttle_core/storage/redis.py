@@ -396,7 +396,9 @@ def storage_from_url(url: str, **options: Any) -> RedisStorage:
         for name in ("sentinel_username", "sentinel_password")
         if name in query
     }
-    hosts = [_host_port(url, netloc) for netloc in parts.netloc.rpartition("@")[2].split(",")]
+    port = 26379 if scheme == "redis+sentinel" else 6379
+    netlocs = parts.netloc.rpartition("@")[2].split(",")
+    hosts = [_host_port(url, netloc, port) for netloc in netlocs]
     kwargs = _connection_options(url, parts.netloc.rpartition("@")[0], query)
     path = [unquote(p) for p in parts.path.split("/") if p]
     if scheme in ("redis", "rediss"):
@@ -428,7 +430,7 @@ def storage_from_url(url: str, **options: Any) -> RedisStorage:
     )
 
 
-def _host_port(url: str, netloc: str) -> tuple[str, int]:
+def _host_port(url: str, netloc: str, default_port: int) -> tuple[str, int]:
     if netloc.startswith("["):
         host, _, rest = netloc[1:].partition("]")
         port = rest.removeprefix(":")
@@ -437,7 +439,7 @@ def _host_port(url: str, netloc: str) -> tuple[str, int]:
     if not host:
         raise ConfigError(f"{url!r} has an empty host")
     try:
-        return host, int(port) if port else 6379
+        return host, int(port) if port else default_port
     except ValueError:
         raise ConfigError(f"{url!r} has a bad port {port!r}") from None
 
@@ -483,5 +485,6 @@ def _sentinel_master(
     sentinel_auth: dict[str, str],
 ) -> Any:
     module: Any = import_module("redis.asyncio.sentinel" if is_async else "redis.sentinel")
-    sentinel = module.Sentinel(hosts, sentinel_kwargs=dict(sentinel_auth), **kwargs)
+    timeouts = {name: value for name, value in kwargs.items() if name.startswith("socket_")}
+    sentinel = module.Sentinel(hosts, sentinel_kwargs=timeouts | sentinel_auth, **kwargs)
     return sentinel.master_for(service)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,10 +85,10 @@ def storage(client: redis.Redis) -> Iterator[RedisStorage]:
     delete_keys(client, prefix)
 
 
-def outcome(call: Any) -> Any:
+def outcome(decide: Callable[..., Any], *args: Any) -> Any:
     """A decision, or the type of the error it raised."""
     try:
-        return call()
+        return decide(*args)
     except ReserveNotSupported as error:
         return type(error)
 
@@ -108,8 +108,8 @@ def replay(
             storage.refund(policy, id, tokens, at, now)
             state = policy.refund(state, now, tokens, at) or state
         else:
-            decided = outcome(lambda: policy.decide(id, state, now, tokens, step.max_wait))
-            result = outcome(lambda: storage.consume(policy, id, tokens, step.max_wait, now))
+            decided = outcome(policy.decide, id, state, now, tokens, step.max_wait)
+            result = outcome(storage.consume, policy, id, tokens, step.max_wait, now)
             if isinstance(decided, tuple):
                 new, expected = decided
                 assert result == expected, step
