@@ -20,10 +20,10 @@ from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
 import redis
-import redis.asyncio
 
 from throttle_core.errors import ConfigError, LockError
 from throttle_core.locks.base import DEFAULT_TIMEOUT, DEFAULT_TTL, LockBase, backoff_delays
+from throttle_core.storage.redis import is_async_client
 
 log = logging.getLogger("throttle_core.locks")
 
@@ -101,7 +101,7 @@ class Server:
                 f"got {client!r}"
             )
         self.client = client
-        self.is_async = isinstance(client, redis.asyncio.Redis | redis.asyncio.RedisCluster)
+        self.is_async = is_async_client(client)
         self.release = client.register_script(RELEASE_SCRIPT)
 
     def call(self, step: Claim | Free) -> Any:
