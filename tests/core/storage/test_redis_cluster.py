@@ -1,0 +1,122 @@
+"""RedisStorage through RedisCluster: a 3-master cluster of redis-server processes on loopback
+ports, started for this module and stopped after it, runs every conformance scenario (sync and
+asyncio clients) and the contention test."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio.cluster import ClusterNode as AsyncClusterNode
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.cluster import ClusterNode, RedisCluster
+from redis.crc import key_slot
+
+import tests.conformance
+from tests.conformance.bench import Bench
+from tests.conftest import START
+from tests.core.storage.contention import CONFIGS, LIMIT, admitted_under_contention
+from tests.redis_support import HOST, RedisServer, free_port, redis_servers
+from throttle_core import FrozenClock
+from throttle_core.storage.redis import RedisStorage
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+
+def start_cluster(servers: list[RedisServer]) -> None:
+    """Join `servers` into one cluster of masters and wait until every node says it is ok."""
+    subprocess.run(
+        ["redis-cli", "--cluster", "create", *(f"{HOST}:{s.port}" for s in servers),
+         "--cluster-replicas", "0", "--cluster-yes"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    for server in servers:
+        client = server.client()
+        while client.cluster("info")["cluster_state"] != "ok":
+            assert time.monotonic() < deadline, "the test cluster never reached cluster_state:ok"
+            time.sleep(0.05)
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RedisServer]]:
+    """Three cluster-enabled masters (`redis_servers(0, …)` only checks redis-server exists)."""
+    workdir: Path = tmp_path_factory.mktemp("cluster")
+    with redis_servers(0, workdir):
+        servers = [
+            RedisServer(workdir, "--cluster-enabled", "yes", "--cluster-port", str(free_port()),
+                        "--cluster-node-timeout", "5000")
+            for _ in range(3)
+        ]  # fmt: skip
+        try:
+            start_cluster(servers)
+            yield servers
+        finally:
+            for server in servers:
+                server.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_client(cluster: list[RedisServer]) -> Iterator[RedisCluster]:
+    nodes = [ClusterNode(HOST, s.port) for s in cluster]  # type: ignore[no-untyped-call]
+    client = RedisCluster(startup_nodes=nodes)
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["cluster", "cluster-async"])
+async def bench(
+    request: pytest.FixtureRequest, cluster: list[RedisServer], cluster_client: RedisCluster
+) -> AsyncIterator[Bench]:
+    prefix = f"test:cluster:{uuid.uuid4().hex}:"
+    if request.param == "cluster":
+        yield Bench(FrozenClock(START), RedisStorage(cluster_client, prefix), False)
+        return
+    client = AsyncRedisCluster(startup_nodes=[AsyncClusterNode(HOST, s.port) for s in cluster])
+    yield Bench(FrozenClock(START), RedisStorage(client, prefix), True)
+    await client.aclose()
+
+
+def _scenarios() -> dict[str, Any]:
+    """Every conformance scenario, renamed after its module so that none shadows another."""
+    found = {}
+    for info in pkgutil.iter_modules(tests.conformance.__path__):
+        if info.name.startswith("test_"):
+            module = importlib.import_module(f"tests.conformance.{info.name}")
+            for name, value in vars(module).items():
+                if name.startswith("test_") and callable(value):
+                    found[f"test_{info.name[5:]}__{name[5:]}"] = value
+    return found
+
+
+globals().update(_scenarios())
+
+
+def test_the_scenarios_were_collected() -> None:
+    assert sum(name.startswith("test_token_bucket__") for name in globals()) >= 5
+
+
+def test_keys_spread_over_the_masters_and_each_request_key_keeps_one_slot(
+    cluster_client: RedisCluster,
+) -> None:
+    storage = RedisStorage(cluster_client, f"test:cluster:{uuid.uuid4().hex}:")
+    slots = {key_slot(storage.key(f"{cid}:user-{n}").encode()) for n in range(50)
+             for cid in ("a", "b")}  # fmt: skip
+    per_user = {n: {key_slot(storage.key(f"{cid}:user-{n}").encode()) for cid in "abc"}
+                for n in range(50)}  # fmt: skip
+    assert len(slots) > 10
+    assert all(len(s) == 1 for s in per_user.values())
+
+
+def test_contention_through_the_cluster_is_exact(cluster: list[RedisServer]) -> None:
+    url = "redis+cluster://" + ",".join(f"{HOST}:{s.port}" for s in cluster)
+    prefix = f"test:cluster-contention:{uuid.uuid4().hex}:"
+    assert admitted_under_contention(url, prefix) == dict.fromkeys(CONFIGS, LIMIT)
