@@ -261,6 +261,35 @@ async def test_tasks_exclude_each_other_and_own_their_tokens(
     assert not client.exists(prefix + "k")
 
 
+class StallingRedis(redis.asyncio.Redis):
+    """An asyncio client whose SET lands on the server and then never returns, as a request
+    cancelled mid-acquire would see it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.landed = asyncio.Event()
+
+    async def set(self, *args: Any, **kwargs: Any) -> Any:
+        await super().set(*args, **kwargs)
+        self.landed.set()
+        await asyncio.Event().wait()
+
+
+async def test_a_cancelled_acquire_frees_what_it_claimed(
+    redis_url: str, client: redis.Redis, prefix: str
+) -> None:
+    stalling = StallingRedis.from_url(redis_url)
+    assert isinstance(stalling, StallingRedis)
+    acquiring = asyncio.create_task(RedisLock(stalling, prefix=prefix).aacquire("k"))
+    await stalling.landed.wait()
+    assert client.exists(prefix + "k")
+    acquiring.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await acquiring
+    assert not client.exists(prefix + "k")
+    await stalling.aclose()
+
+
 async def test_async_methods_run_a_sync_client_off_the_event_loop(
     client: redis.Redis, prefix: str
 ) -> None:

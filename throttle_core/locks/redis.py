@@ -44,6 +44,16 @@ SERVER_ERRORS = (redis.RedisError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
+class Free:
+    """Compare-and-delete `name` on the servers at `targets` (None: all), if it still holds
+    `token`."""
+
+    name: str
+    token: str
+    targets: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
     """`SET name token NX PX ms` on every server; the replies come back in server order."""
 
@@ -51,14 +61,10 @@ class Claim:
     token: str
     ms: int
 
-
-@dataclass(frozen=True, slots=True)
-class Free:
-    """Compare-and-delete `name` on the servers at `targets`, if it still holds `token`."""
-
-    name: str
-    token: str
-    targets: tuple[int, ...]
+    def undone(self) -> Free:
+        """Freeing everywhere what this claim may have taken, as an interrupted claim must, so
+        that it does not block everyone else for its whole ttl."""
+        return Free(self.name, self.token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +123,9 @@ class Server:
 
 
 def targets(step: Claim | Free, servers: Sequence[Server]) -> Sequence[Server]:
-    return servers if isinstance(step, Claim) else [servers[i] for i in step.targets]
+    if isinstance(step, Claim) or step.targets is None:
+        return servers
+    return [servers[i] for i in step.targets]
 
 
 def outcome(server: Server, step: Claim | Free) -> Any:
@@ -146,8 +154,14 @@ def run(servers: Sequence[Server], plan: Plan[T]) -> T:
         if isinstance(step, Pause):
             time.sleep(step.seconds)
             reply = None
-        else:
+            continue
+        try:
             reply = [outcome(server, step) for server in targets(step, servers)]
+        except BaseException:
+            if isinstance(step, Claim):
+                for server in servers:
+                    outcome(server, step.undone())
+            raise
 
 
 async def arun(servers: Sequence[Server], plan: Plan[T]) -> T:
@@ -161,8 +175,14 @@ async def arun(servers: Sequence[Server], plan: Plan[T]) -> T:
         if isinstance(step, Pause):
             await asyncio.sleep(step.seconds)
             reply = None
-        else:
+            continue
+        try:
             reply = await asyncio.gather(*(aoutcome(s, step) for s in targets(step, servers)))
+        except BaseException:
+            if isinstance(step, Claim):
+                undone = step.undone()
+                await asyncio.shield(asyncio.gather(*(aoutcome(s, undone) for s in servers)))
+            raise
 
 
 def check_seconds(value: object, name: str, error: type[ValueError] = ValueError) -> float:
@@ -255,15 +275,14 @@ class ServerLock(LockBase):
         for delay in backoff_delays():
             started = time.monotonic()
             replies = yield claim
-            self._check(replies)
             valid_until = started + ttl - drift
             granted = sum(reply is True for reply in replies)
             if granted >= self.quorum and time.monotonic() < valid_until:
                 self._own(key, Held(claim.token, valid_until))
                 return True
             maybe_ours = tuple(i for i, reply in enumerate(replies) if reply is not None)
-            if maybe_ours:
-                self._check((yield Free(claim.name, claim.token, maybe_ours)))
+            freed = (yield Free(claim.name, claim.token, maybe_ours)) if maybe_ours else []
+            self._check([*replies, *freed])
             if time.monotonic() + delay > deadline:
                 self._log_failures(key, replies)
                 return False
@@ -273,7 +292,7 @@ class ServerLock(LockBase):
     def _release(self, key: str) -> Plan[None]:
         held = self._disown(key)
         name = self.prefix + key
-        replies = yield Free(name, held.token, tuple(range(len(self.servers))))
+        replies = yield Free(name, held.token)
         self._check(replies)
         freed = sum(reply == 1 for reply in replies)
         if freed >= self.quorum:
