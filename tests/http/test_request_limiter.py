@@ -1,0 +1,195 @@
+"""The decision for one request: every matching rule as one compound limit, sync and async."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from tests.conformance.bench import DictStorage
+from tests.conftest import START
+from throttle_core import ConfigError, FrozenClock, InMemoryStorage
+from throttle_core.http import PASS, Decision, RequestLimiter, RequestView, Rule
+
+
+@pytest.fixture(params=["sync", "async"])
+def is_async(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param == "async")
+
+
+async def decide(limiter: RequestLimiter, view: RequestView, is_async: bool) -> Decision:
+    return await limiter.acheck(view) if is_async else limiter.check(view)
+
+
+def get(path: str = "/", peer: str = "198.51.100.1", method: str = "GET") -> RequestView:
+    return RequestView(method, path, peer)
+
+
+def limiter(**options: Any) -> RequestLimiter:
+    clock = FrozenClock(START)
+    options.setdefault("storage", InMemoryStorage(clock=clock))
+    return RequestLimiter(clock=clock, **options)
+
+
+async def test_accepts_up_to_the_limit_then_refuses_with_headers_and_body(is_async: bool) -> None:
+    requests = limiter(limits=["3/minute"], headers="ietf")
+    seen = [await decide(requests, get(), is_async) for _ in range(4)]
+    assert [d.status for d in seen] == [None, None, None, 429]
+    assert seen[0].headers == (
+        ("RateLimit-Policy", '"3-per-minute";q=3;w=60'),
+        ("RateLimit", '"3-per-minute";r=2;t=60'),
+    )
+    refused = seen[3]
+    assert refused.headers == (
+        ("Retry-After", "60"),
+        ("RateLimit-Policy", '"3-per-minute";q=3;w=60'),
+        ("RateLimit", '"3-per-minute";r=0;t=60'),
+    )
+    assert refused.violated == ("3-per-minute",)
+    assert refused.retry_after == 60
+    assert json.loads(refused.body()) == {
+        "type": "https://iana.org/assignments/http-problem-types#quota-exceeded",
+        "title": "Too Many Requests",
+        "status": 429,
+        "detail": "Rate limit exceeded (3-per-minute); retry in 60 seconds.",
+        "violated-policies": ["3-per-minute"],
+        "retry_after": 60,
+    }
+    assert refused.response_headers()[:2] == [
+        ("Content-Type", "application/problem+json"),
+        ("Cache-Control", "no-store"),
+    ]
+    assert (await decide(requests, get(peer="198.51.100.2"), is_async)).allowed
+
+
+async def test_matching_rules_decide_together_and_a_refusal_takes_nothing(is_async: bool) -> None:
+    requests = limiter(
+        limits=["5/minute"],
+        rules=[Rule("2/minute", paths=[r"^/login$"], methods=["POST"], id="login")],
+        headers="ietf",
+    )
+    for _ in range(2):
+        assert (await decide(requests, get("/login", method="POST"), is_async)).allowed
+    refused = await decide(requests, get("/login", method="POST"), is_async)
+    assert refused.status == 429
+    assert refused.violated == ("login",)
+    name, value = refused.headers[2]
+    assert name == "RateLimit"
+    assert value.startswith('"5-per-minute";r=3;t=')
+    assert value.endswith(', "login";r=0;t=60')
+    assert (await decide(requests, get("/login"), is_async)).headers[1] == (
+        "RateLimit",
+        '"5-per-minute";r=2;t=100',
+    )
+
+
+async def test_each_rule_takes_its_own_cost(is_async: bool) -> None:
+    requests = limiter(
+        limits=["100/minute"], rules=[Rule("10/minute", paths="^/export", cost=4, id="export")]
+    )
+    first = await decide(requests, get("/export"), is_async)
+    assert [m.remaining for m in first.rate_limit.members] == [99, 6]  # type: ignore[union-attr]
+    await decide(requests, get("/export"), is_async)
+    refused = await decide(requests, get("/export"), is_async)
+    assert refused.status == 429
+    assert [m.remaining for m in refused.rate_limit.members] == [98, 2]  # type: ignore[union-attr]
+
+
+async def test_exempt_rules_and_disabled_limiting_decide_nothing(is_async: bool) -> None:
+    requests = limiter(limits=["1/minute"], rules=[Rule(exempt=True, paths=[r"^/health$"])])
+    for _ in range(3):
+        assert await decide(requests, get("/health"), is_async) is PASS
+    assert (await decide(requests, get("/"), is_async)).headers
+    off = limiter(limits=["1/minute"], enabled=False)
+    for _ in range(3):
+        assert await decide(off, get(), is_async) is PASS
+
+
+async def test_a_rule_whose_key_is_none_does_not_apply(is_async: bool) -> None:
+    requests = limiter(rules=[Rule("1/minute", key="header:X-Api-Key")])
+    for _ in range(3):
+        assert await decide(requests, get(), is_async) is PASS
+    keyed = RequestView("GET", "/", "198.51.100.1", headers=_headers(("X-Api-Key", "k1")))
+    assert (await decide(requests, keyed, is_async)).allowed
+    assert (await decide(requests, keyed, is_async)).status == 429
+
+
+def _headers(*pairs: tuple[str, str]) -> Any:
+    from throttle_core.http import Headers
+
+    return Headers(list(pairs))
+
+
+async def test_no_limit_rules_pass_and_stay_out_of_headers(is_async: bool) -> None:
+    requests = limiter(limits=[{"policy": "no_limit", "id": "free"}, "2/minute"], headers="ietf")
+    decision = await decide(requests, get(), is_async)
+    assert decision.headers[0] == ("RateLimit-Policy", '"2-per-minute";q=2;w=60')
+    only_free = limiter(limits=[{"policy": "no_limit", "id": "free"}])
+    assert (await decide(only_free, get(), is_async)).headers == ()
+
+
+class BrokenStorage(InMemoryStorage):
+    """A storage whose server is gone."""
+
+    def consume(self, *args: Any) -> Any:
+        raise ConnectionError("storage down")
+
+    async def aconsume(self, *args: Any) -> Any:
+        raise ConnectionError("storage down")
+
+
+async def test_a_failing_storage_lets_requests_through_or_answers_503(
+    is_async: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    open_ = limiter(limits=["1/minute"], storage=BrokenStorage())
+    with caplog.at_level(logging.WARNING, "throttle_core.http"):
+        assert await decide(open_, get(), is_async) is PASS
+    assert "letting the request through" in caplog.text
+    assert "storage down" in caplog.text
+    closed = limiter(limits=["1/minute"], storage=BrokenStorage(), fail_open=False)
+    decision = await decide(closed, get(), is_async)
+    assert decision.status == 503
+    assert decision.retry_after is None
+    assert json.loads(decision.body()) == {
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "The rate limiter cannot reach its storage; try again later.",
+    }
+
+
+async def test_a_user_storage_works_through_the_generic_path(is_async: bool) -> None:
+    requests = limiter(limits=["2/minute"], storage=DictStorage())
+    assert [(await decide(requests, get(), is_async)).status for _ in range(3)] == [None, None, 429]
+
+
+def test_default_storage_is_in_memory_and_urls_work() -> None:
+    assert isinstance(RequestLimiter().storage, InMemoryStorage)
+    assert isinstance(RequestLimiter(storage="memory://?max_keys=10").storage, InMemoryStorage)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"rules": ["5/minute"]}, "rules must be Rule objects, got '5/minute'"),
+        ({"limits": ["5 per fortnight"]}, "limit '5 per fortnight'"),
+        ({"fail_open": "no"}, "fail_open must be True or False, got 'no'"),
+        ({"enabled": 1}, "enabled must be True or False, got 1"),
+        ({"storage": object()}, "storage must have save/fetch/delete"),
+        ({"storage": "mysql://db"}, "unsupported storage URL 'mysql://db'"),
+        ({"headers": "ietf-10"}, "headers style must be one of"),
+        ({"key": "session"}, "key must be a callable or one of"),
+        ({"trusted_proxies": ["nope"]}, "trusted_proxies entry 'nope'"),
+    ],
+)
+def test_bad_options_are_refused_naming_the_bad_value(
+    options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        RequestLimiter(**options)
+
+
+def test_a_single_limit_string_is_one_default_rule() -> None:
+    assert [b.rule.limit for b in RequestLimiter(limits="5/minute").rules] == ["5/minute"]
