@@ -1,4 +1,5 @@
-"""Redis for tests: throw-away `redis-server` processes on free loopback ports, key clean-up."""
+"""Redis for tests: throw-away `redis-server` processes on free loopback ports, and clients on
+the test server that write under a private key prefix and delete their keys afterwards."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import pytest
 import redis
 import redis.asyncio
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, REDIS_URL, need_service
 
 HOST = "127.0.0.1"
 
@@ -106,3 +108,46 @@ def delete_keys(client: redis.Redis, prefix: str) -> None:
     keys = list(client.scan_iter(match=prefix + "*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+@asynccontextmanager
+async def private_redis(
+    is_async: bool, name: str
+) -> AsyncIterator[tuple[redis.Redis | redis.asyncio.Redis, str]]:
+    """A client on the test server (asyncio or not) and a fresh prefix `test:<name>:<random>:`
+    whose keys are all deleted on exit, so tests share db 15 without FLUSHDB."""
+    url = need_service("Redis", REDIS_URL, 6379)
+    prefix = f"test:{name}:{uuid.uuid4().hex}:"
+    admin = redis.Redis.from_url(url)
+    client = redis.asyncio.Redis.from_url(url) if is_async else admin
+    try:
+        yield client, prefix
+    finally:
+        if isinstance(client, redis.asyncio.Redis):
+            await client.aclose()
+        delete_keys(admin, prefix)
+        admin.close()
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[redis.Redis]:
+    """A client on the test server (import this fixture into a conftest to use it)."""
+    connection = redis.Redis.from_url(redis_url)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+async def aclient(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
+    """An asyncio client on the test server."""
+    connection = redis.asyncio.Redis.from_url(redis_url)
+    yield connection
+    await connection.aclose()
+
+
+@pytest.fixture
+def prefix(request: pytest.FixtureRequest, client: redis.Redis) -> Iterator[str]:
+    """`test:<test module>:<random>:`; every key under it is deleted after the test."""
+    private = f"test:{request.module.__name__.rpartition('.')[2]}:{uuid.uuid4().hex}:"
+    yield private
+    delete_keys(client, private)
