@@ -186,6 +186,7 @@ async def arun(servers: Sequence[Server], plan: Plan[T]) -> T:
 
 
 def check_seconds(value: object, name: str, error: type[ValueError] = ValueError) -> float:
+    """`value` as float seconds, or `error` naming `name` and the value if it cannot be one."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
         raise error(f"{name} must be a number of seconds ≥ 0, got {value!r}")
     if not math.isfinite(value):
