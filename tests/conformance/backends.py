@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.conformance.backends_postgres import POSTGRES_BACKENDS
 from tests.conformance.backends_redis import REDIS_BACKENDS
 from tests.conformance.backends_userredis import USER_REDIS_BACKENDS
 from tests.conformance.bench import Backend, memory, user_dict
@@ -13,4 +14,5 @@ BACKENDS: list[Backend] = [
     Backend("user-dict-async", user_dict(True)),
     *USER_REDIS_BACKENDS,
     *REDIS_BACKENDS,
+    *POSTGRES_BACKENDS,
 ]

@@ -28,6 +28,10 @@ def storage_from_url(url: str, **options: Any) -> Any:
         from throttle_core.storage.redis import storage_from_url as redis_storage_from_url
 
         return redis_storage_from_url(url, **options)
+    if scheme in ("postgresql", "postgres"):
+        from throttle_core.storage.postgres import storage_from_url as postgres_storage_from_url
+
+        return postgres_storage_from_url(url, **options)
     raise ConfigError(
         f"unsupported storage URL {url!r}; use memory://, redis://, rediss://, "
         "redis+cluster://, redis+sentinel:// or postgresql://"

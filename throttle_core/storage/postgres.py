@@ -1,0 +1,516 @@
+"""PostgresStorage: limiter states in one PostgreSQL table, each decision one SQL call.
+
+Every operation is written once as a sans-IO program: a generator that yields the `Query` it
+needs run and receives its `Outcome`. `_drive` runs a program on a psycopg `Connection`,
+`_adrive` on an `AsyncConnection`; that is all the sync and async paths do differently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import threading
+from collections.abc import AsyncIterator, Generator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, fields
+from importlib.resources import files
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import tuple_row
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from throttle_core.clock import Clock
+from throttle_core.errors import ConfigError
+from throttle_core.policies import (
+    STATE_VERSION,
+    FixedWindow,
+    LimiterPolicy,
+    SlidingWindow,
+    StateBase,
+    TokenBucket,
+    state_from_dict,
+)
+from throttle_core.result import RateLimit
+
+log = logging.getLogger("throttle_core.storage")
+
+T = TypeVar("T")
+
+DEFAULT_TABLE = "throttle_state"
+MAX_TTL_SECONDS = 10_000_000_000
+"""Rows never live longer than this (about 317 years), so `expires_at` stays in range."""
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
+_LARGEST_DOUBLE = "1.7976931348623157e308"
+_SMALLEST_DOUBLE = "2.2250738585072014e-308"
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
+def table_identifier(table: object) -> tuple[str, ...]:
+    """`"name"` or `"schema.name"` as identifier parts; each part a plain SQL name of at most
+    48 characters (so the derived index and function names fit), or `ConfigError`."""
+    if not isinstance(table, str) or not all(_NAME.fullmatch(p) for p in table.split(".", 1)):
+        raise ConfigError(
+            "table must be a name or schema.name made of letters, digits and underscores "
+            f"(at most 48 each, not starting with a digit), got {table!r}"
+        )
+    return tuple(table.split(".", 1))
+
+
+def _number_checks(name: str, kind: str) -> list[str]:
+    field = f'@."{name}"'
+    if kind == "str":
+        return [f'{field}.type() == "string"']
+    if kind == "tuple[int, ...]":
+        return [
+            f'{field}.type() == "array"',
+            f"{field}.size() > 0",
+            f'!exists({field}[*] ? (@.type() != "number" || @ < 0 || @.floor() != @))',
+        ]
+    checks = [
+        f'{field}.type() == "number"',
+        f"{field}.abs() <= {_LARGEST_DOUBLE}",
+        f"({field} == 0 || {field}.abs() >= {_SMALLEST_DOUBLE})",
+    ]
+    return [*checks, f"{field}.floor() == {field}"] if kind == "int" else checks
+
+
+def state_jsonpath(state_type: type[StateBase]) -> str:
+    """A jsonpath matching exactly the stored dicts that `state_type.from_dict` accepts."""
+    checks = [f'@."type" == "{state_type.type}"', f'@."v" == {STATE_VERSION}']
+    for field in fields(state_type):  # type: ignore[arg-type]
+        checks += _number_checks(field.name, str(field.type))
+    return "strict $ ? (" + " && ".join(checks) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One statement to run: text (or composed SQL), parameters, and whether results come
+    back in binary (exact floats whatever the session's `extra_float_digits`)."""
+
+    statement: sql.Composed
+    params: tuple[Any, ...] = ()
+    binary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What running a `Query` gave: its rows (if it returns any) and its row count."""
+
+    rows: list[tuple[Any, ...]]
+    rowcount: int
+
+
+Program = Generator[Query, Outcome, T]
+
+
+class Statements:
+    """The SQL of one table, composed once: identifiers quoted by psycopg.sql."""
+
+    def __init__(self, table: tuple[str, ...]) -> None:
+        *schema, name = table
+        self.table = sql.Identifier(*table)
+        self.function = sql.Identifier(*schema, f"{name}_decide")
+        index = sql.Identifier(f"{name}_expires_at_idx")
+        now = sql.SQL("to_timestamp(coalesce(%s::float8, date_part('epoch', now())))")
+        fmt = {"t": self.table, "now": now}
+        self.fetch = sql.SQL(
+            "SELECT data::text FROM {t} "
+            "WHERE id = %s AND (expires_at IS NULL OR expires_at > {now})"
+        ).format(**fmt)
+        self.save = sql.SQL(
+            "INSERT INTO {t} (id, data, expires_at) VALUES (%s, %s::jsonb, "
+            "to_timestamp(coalesce(%s::float8, date_part('epoch', now())) + %s::float8)) "
+            "ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
+        ).format(**fmt)
+        self.delete = sql.SQL("DELETE FROM {t} WHERE id = %s").format(**fmt)
+        self.cleanup = sql.SQL(
+            "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= {now} "
+            "LIMIT %s FOR UPDATE SKIP LOCKED)"
+        ).format(**fmt)
+        self.decide = sql.SQL(
+            "SELECT stored_state::text, decided_at FROM {f}(%s, %s, %s::bigint, %s::float8, %s, "
+            "%s::bigint, %s::float8, %s::float8, %s::float8, %s::float8)"
+        ).format(f=self.function)
+        template = (files("throttle_core.storage") / "postgres.sql").read_text("utf-8")
+        checks = {
+            f"{cls.type}_valid": sql.Literal(state_jsonpath(cls))
+            for cls in (TokenBucket.state_type, FixedWindow.state_type, SlidingWindow.state_type)
+        }
+        self.create = sql.SQL(";\n").join(
+            [
+                sql.SQL("SELECT pg_advisory_xact_lock(7301, hashtext({name}))").format(
+                    name=sql.Literal(".".join(table))
+                ),
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {t} "
+                    "(id text PRIMARY KEY, data jsonb NOT NULL, expires_at timestamptz)"
+                ).format(**fmt),
+                sql.SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} (expires_at)").format(
+                    i=index, **fmt
+                ),
+                sql.SQL(template).format(
+                    table=self.table,
+                    function=self.function,
+                    max_ttl=sql.Literal(MAX_TTL_SECONDS),
+                    **checks,
+                ),
+            ]
+        )
+        self.drop = sql.SQL(
+            "DROP FUNCTION IF EXISTS {f}(text, text, bigint, float8, text, bigint, float8, "
+            "float8, float8, float8); DROP TABLE IF EXISTS {t}"
+        ).format(f=self.function, **fmt)
+
+
+def policy_params(policy: LimiterPolicy) -> tuple[str, int, float, str | None]:
+    """A policy as the decision function reads it: name, limit, size (tokens per second for
+    a bucket, the window length otherwise) and alignment."""
+    if isinstance(policy, TokenBucket):
+        return policy.name, policy.limit, policy.per_second, None
+    if isinstance(policy, FixedWindow):
+        return policy.name, policy.limit, float(policy.interval), policy.align
+    if isinstance(policy, SlidingWindow):
+        return policy.name, policy.limit, float(policy.interval), None
+    raise TypeError(f"PostgresStorage cannot decide a {type(policy).__name__} policy")
+
+
+class PostgresStorage:
+    """Limiter states in a PostgreSQL table, decided atomically by a PL/pgSQL function.
+
+    `pool_or_conninfo` is a psycopg_pool `ConnectionPool` or `AsyncConnectionPool`, a psycopg
+    `Connection` or `AsyncConnection` (used by one operation at a time), or a conninfo
+    string, from which the storage makes and owns a pool of each kind on first use (close
+    them with `close()` / `aclose()`, or use the storage as a context manager). `table` may be
+    schema-qualified. Time is the database's unless the limiter passes its clock's reading;
+    expiry is judged by `clock` when given (tests), the database's `now()` otherwise.
+    """
+
+    def __init__(
+        self,
+        pool_or_conninfo: Any,
+        table: str = DEFAULT_TABLE,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self.table = ".".join(table_identifier(table))
+        self.sql = Statements(table_identifier(table))
+        self.clock = clock
+        self._source = pool_or_conninfo
+        self._conninfo: str | None = None
+        self._pool: ConnectionPool[Any] | None = None
+        self._apool: AsyncConnectionPool[Any] | None = None
+        self._owned = False
+        self._guard = threading.Lock()
+        self._aguard: asyncio.Lock | None = None
+        if isinstance(pool_or_conninfo, str):
+            self._conninfo = pool_or_conninfo
+            self._owned = True
+        elif isinstance(pool_or_conninfo, ConnectionPool):
+            self._pool = pool_or_conninfo
+        elif isinstance(pool_or_conninfo, AsyncConnectionPool):
+            self._apool = pool_or_conninfo
+        elif not isinstance(pool_or_conninfo, psycopg.Connection | psycopg.AsyncConnection):
+            raise ConfigError(
+                "PostgresStorage needs a psycopg_pool ConnectionPool or AsyncConnectionPool, a "
+                "psycopg Connection or AsyncConnection, or a conninfo string; "
+                f"got {pool_or_conninfo!r}"
+            )
+
+    def __repr__(self) -> str:
+        return f"PostgresStorage(table={self.table!r})"
+
+    # The programs: every operation once, as the queries it runs and what it makes of them.
+
+    def _now(self) -> float | None:
+        return None if self.clock is None else self.clock.now()
+
+    def _decode(self, text: str | None, id: str, policy: LimiterPolicy | None = None) -> Any:
+        if text is None:
+            return None
+        try:
+            state = state_from_dict(json.loads(text))
+        except (ValueError, TypeError, OverflowError, RecursionError) as error:
+            log.warning(
+                "treating the undecodable state of %r in %s as absent: %s", id, self.table, error
+            )
+            return None
+        if policy is not None and not isinstance(state, policy.state_type):
+            log.warning(
+                "ignoring a %s state under %r in %s for a %s limiter",
+                state.type, id, self.table, policy.name,
+            )  # fmt: skip
+            return None
+        return state
+
+    def _decision(
+        self,
+        policy: LimiterPolicy,
+        id: str,
+        tokens: int,
+        max_wait: float | None,
+        refund_at: float | None,
+        now: float | None,
+    ) -> Program[tuple[Any, float]]:
+        params = (id, *policy_params(policy), tokens, max_wait, refund_at, now, self._now())
+        outcome = yield Query(self.sql.decide, params, binary=True)
+        stored, decided_at = outcome.rows[0]
+        return self._decode(stored, id, policy), decided_at
+
+    def _consume(
+        self, policy: LimiterPolicy, id: str, tokens: int, max_wait: float | None, now: float | None
+    ) -> Program[RateLimit]:
+        state, decided_at = yield from self._decision(policy, id, tokens, max_wait, None, now)
+        return policy.decide(id, state, decided_at, tokens, max_wait)[1]
+
+    def _refund(
+        self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
+    ) -> Program[None]:
+        yield from self._decision(policy, id, tokens, None, at, now)
+
+    def _fetch(self, id: str) -> Program[Any]:
+        outcome = yield Query(self.sql.fetch, (id, self._now()))
+        return self._decode(outcome.rows[0][0], id) if outcome.rows else None
+
+    def _save(self, state: Any) -> Program[None]:
+        ttl = min(state.expiration_time, MAX_TTL_SECONDS)
+        yield Query(self.sql.save, (state.id, json.dumps(state.to_dict()), self._now(), ttl))
+
+    def _delete(self, id: str) -> Program[None]:
+        yield Query(self.sql.delete, (id,))
+
+    def _cleanup(self, batch: int) -> Program[int]:
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ConfigError(f"batch must be a positive integer, got {batch!r}")
+        deleted, now = 0, self._now()
+        while True:
+            outcome = yield Query(self.sql.cleanup, (now, batch))
+            deleted += outcome.rowcount
+            if outcome.rowcount < batch:
+                return deleted
+
+    def _create_table(self) -> Program[None]:
+        yield Query(self.sql.create)
+
+    # The seed's interface, the atomic consume, and maintenance: each a program, run by a shell.
+
+    def consume(
+        self, policy: LimiterPolicy, id: str, tokens: int, max_wait: float | None, now: float | None
+    ) -> RateLimit:
+        return self._drive(self._consume(policy, id, tokens, max_wait, now))
+
+    async def aconsume(
+        self, policy: LimiterPolicy, id: str, tokens: int, max_wait: float | None, now: float | None
+    ) -> RateLimit:
+        return await self._adrive(self._consume(policy, id, tokens, max_wait, now))
+
+    def refund(
+        self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
+    ) -> None:
+        self._drive(self._refund(policy, id, tokens, at, now))
+
+    async def arefund(
+        self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
+    ) -> None:
+        await self._adrive(self._refund(policy, id, tokens, at, now))
+
+    def save(self, state: Any) -> None:
+        """Store `state`, expiring `state.expiration_time` seconds from now."""
+        self._drive(self._save(state))
+
+    async def asave(self, state: Any) -> None:
+        await self._adrive(self._save(state))
+
+    def fetch(self, id: str) -> Any:
+        """The unexpired state stored under `id`, or None (also for undecodable data)."""
+        return self._drive(self._fetch(id))
+
+    async def afetch(self, id: str) -> Any:
+        return await self._adrive(self._fetch(id))
+
+    def delete(self, id: str) -> None:
+        self._drive(self._delete(id))
+
+    async def adelete(self, id: str) -> None:
+        await self._adrive(self._delete(id))
+
+    def cleanup(self, batch: int = 10_000) -> int:
+        """Delete the expired rows, `batch` at a time (skipping rows being decided right
+        now), and return how many were deleted."""
+        return self._drive(self._cleanup(batch))
+
+    async def acleanup(self, batch: int = 10_000) -> int:
+        return await self._adrive(self._cleanup(batch))
+
+    def create_table(self) -> None:
+        """Create the table, its `expires_at` index and its decision function if missing
+        (the function is always replaced by this version's); safe to run concurrently."""
+        self._drive(self._create_table())
+
+    async def acreate_table(self) -> None:
+        await self._adrive(self._create_table())
+
+    def drop_table(self) -> None:
+        """Drop the table and its decision function (tests, uninstalling)."""
+        self._drive(self._drop_table())
+
+    async def adrop_table(self) -> None:
+        await self._adrive(self._drop_table())
+
+    def _drop_table(self) -> Program[None]:
+        yield Query(self.sql.drop)
+
+    # The I/O shells.
+
+    def _drive(self, program: Program[T]) -> T:
+        with self._connection() as connection:
+            cursor = connection.cursor(row_factory=tuple_row)
+            try:
+                query = next(program)
+                while True:
+                    cursor.execute(query.statement, query.params or None, binary=query.binary)
+                    rows = cursor.fetchall() if cursor.description is not None else []
+                    query = program.send(Outcome(rows, cursor.rowcount))
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+
+    async def _adrive(self, program: Program[T]) -> T:
+        if not self._can_async():
+            return await asyncio.to_thread(self._drive, program)
+        async with self._aconnection() as connection:
+            cursor = connection.cursor(row_factory=tuple_row)
+            try:
+                query = next(program)
+                while True:
+                    await cursor.execute(query.statement, query.params or None, binary=query.binary)
+                    rows = await cursor.fetchall() if cursor.description is not None else []
+                    query = program.send(Outcome(rows, cursor.rowcount))
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+
+    def _can_async(self) -> bool:
+        return self._conninfo is not None or isinstance(
+            self._source, AsyncConnectionPool | psycopg.AsyncConnection
+        )
+
+    def _sync_pool(self) -> ConnectionPool[Any]:
+        if self._pool is not None:
+            return self._pool
+        if self._conninfo is None:
+            raise TypeError(
+                f"{self!r} holds an async {type(self._source).__name__}: use the async methods "
+                "(aconsume/areserve/areset on the limiter), or give it a ConnectionPool"
+            )
+        with self._guard:
+            if self._pool is None:
+                self._pool = ConnectionPool(
+                    self._conninfo, kwargs={"autocommit": True}, name="throttle", open=True
+                )
+        return self._pool
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if isinstance(self._source, psycopg.Connection):
+            with self._guard, _autocommit(self._source):
+                yield self._source
+            return
+        with self._sync_pool().connection() as connection, _autocommit(connection):
+            yield connection
+
+    @asynccontextmanager
+    async def _aconnection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        if isinstance(self._source, psycopg.AsyncConnection):
+            if self._aguard is None:
+                self._aguard = asyncio.Lock()
+            async with self._aguard, _aautocommit(self._source):
+                yield self._source
+            return
+        if self._apool is None:
+            assert self._conninfo is not None
+            self._apool = AsyncConnectionPool(
+                self._conninfo, kwargs={"autocommit": True}, name="throttle", open=False
+            )
+        await self._apool.open()
+        async with self._apool.connection() as connection, _aautocommit(connection):
+            yield connection
+
+    def close(self) -> None:
+        """Close the synchronous pool this storage made from a conninfo string."""
+        if self._owned and self._pool is not None:
+            self._pool.close()
+
+    async def aclose(self) -> None:
+        """Close the pools this storage made from a conninfo string."""
+        if self._owned and self._apool is not None:
+            await self._apool.close()
+        if self._owned and self._pool is not None:
+            await asyncio.to_thread(self._pool.close)
+
+    def __enter__(self) -> PostgresStorage:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> PostgresStorage:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+@contextmanager
+def _autocommit(connection: psycopg.Connection[Any]) -> Iterator[None]:
+    """Each statement its own transaction for the block, unless the caller has one open (then
+    the storage's statements join it); the connection's own setting is restored after."""
+    if connection.autocommit or connection.info.transaction_status != _IDLE:
+        yield
+        return
+    connection.autocommit = True
+    try:
+        yield
+    finally:
+        connection.autocommit = False
+
+
+@asynccontextmanager
+async def _aautocommit(connection: psycopg.AsyncConnection[Any]) -> AsyncIterator[None]:
+    """Async twin of `_autocommit`."""
+    if connection.autocommit or connection.info.transaction_status != _IDLE:
+        yield
+        return
+    await connection.set_autocommit(True)
+    try:
+        yield
+    finally:
+        await connection.set_autocommit(False)
+
+
+def storage_from_url(url: str, **options: Any) -> PostgresStorage:
+    """A `PostgresStorage` owning its pools, from "postgresql://…" or "postgres://…"; a `table`
+    query parameter names the table (`options` win over it); other parameters go to libpq."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("postgresql", "postgres"):
+        raise ConfigError(f"not a PostgreSQL URL: {url!r}; use postgresql://user@host/db")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    for name, value in query:
+        if name == "table":
+            options.setdefault("table", value)
+    conninfo = urlunsplit(parts._replace(query=urlencode([q for q in query if q[0] != "table"])))
+    return PostgresStorage(conninfo, **options)
