@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
-from redis.exceptions import NoScriptError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
 
 from throttle_core.errors import ConfigError, ReserveNotSupported
 from throttle_core.limiter import refused_beyond
@@ -336,20 +337,50 @@ def encode_state(state: Any) -> str:
     return json.dumps(state.to_dict(), separators=(",", ":"))
 
 
+def not_primary(error: ResponseError) -> RedisConnectionError | None:
+    """The error to raise when a script was refused because its server is no longer (or not
+    safely) the primary: NOREPLICAS under `min-replicas-to-write`, or READONLY. The script
+    wrote nothing, and the caller sees a ConnectionError, as for any other lost server."""
+    if not str(error).startswith(("NOREPLICAS", "READONLY")):
+        return None
+    return RedisConnectionError(
+        f"the Redis server refused the decision while the primary changes ({error}); "
+        "the next call reconnects"
+    )
+
+
 def run_script(client: Any, call: ScriptCall) -> Any:
-    """EVALSHA, or EVAL once when the server has not cached the script (NOSCRIPT)."""
+    """EVALSHA, or EVAL once when the server has not cached the script (NOSCRIPT). A server
+    that stopped being the primary has its connections dropped, so that a Sentinel-managed
+    client asks Sentinel for the new primary on the next call."""
     try:
-        return client.evalsha(call.script.sha, 1, call.key, *call.args)
-    except NoScriptError:
-        return client.eval(call.script.text, 1, call.key, *call.args)
+        try:
+            return client.evalsha(call.script.sha, 1, call.key, *call.args)
+        except NoScriptError:
+            return client.eval(call.script.text, 1, call.key, *call.args)
+    except ResponseError as error:
+        switch = not_primary(error)
+        if switch is None:
+            raise
+        if hasattr(client, "connection_pool"):
+            client.connection_pool.disconnect()
+        raise switch from error
 
 
 async def arun_script(client: Any, call: ScriptCall) -> Any:
     """Async twin of `run_script`."""
     try:
-        return await client.evalsha(call.script.sha, 1, call.key, *call.args)
-    except NoScriptError:
-        return await client.eval(call.script.text, 1, call.key, *call.args)
+        try:
+            return await client.evalsha(call.script.sha, 1, call.key, *call.args)
+        except NoScriptError:
+            return await client.eval(call.script.text, 1, call.key, *call.args)
+    except ResponseError as error:
+        switch = not_primary(error)
+        if switch is None:
+            raise
+        if hasattr(client, "connection_pool"):
+            await client.connection_pool.disconnect()
+        raise switch from error
 
 
 # storage_from_url: redis://, rediss://, redis+cluster://, redis+sentinel://

@@ -30,9 +30,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def hammer(url: str, prefix: str, barrier: Any) -> dict[str, int]:
+def hammer(url: str, options: dict[str, Any], barrier: Any) -> dict[str, int]:
     """In one process: for each policy, wait for the others, then THREADS × HITS consumes."""
-    storage = storage_from_url(url, prefix=prefix)
+    storage = storage_from_url(url, **options)
     admitted = {}
     with ThreadPoolExecutor(THREADS) as pool:
         for name, config in CONFIGS.items():
@@ -47,20 +47,25 @@ def hammer(url: str, prefix: str, barrier: Any) -> dict[str, int]:
     return admitted
 
 
-def _worker(url: str, prefix: str, barrier: Any, results: Any) -> None:
+def _worker(url: str, options: dict[str, Any], barrier: Any, results: Any) -> None:
     try:
-        results.put(hammer(url, prefix, barrier))
+        results.put(hammer(url, options, barrier))
     except BaseException:
         results.put(traceback.format_exc())
         barrier.abort()
 
 
-def admitted_under_contention(url: str, prefix: str) -> dict[str, int]:
-    """How many of the PROCESSES × THREADS × HITS requests each policy admitted in total."""
+def admitted_under_contention(
+    url: str, prefix: str | None = None, **options: Any
+) -> dict[str, int]:
+    """How many of the PROCESSES × THREADS × HITS requests each policy admitted in total;
+    `prefix` (Redis) and `options` go to `storage_from_url`."""
+    if prefix is not None:
+        options["prefix"] = prefix
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(PROCESSES), context.Queue()
     workers = [
-        context.Process(target=_worker, args=(url, prefix, barrier, results))
+        context.Process(target=_worker, args=(url, options, barrier, results))
         for _ in range(PROCESSES)
     ]
     for worker in workers:
