@@ -7,7 +7,7 @@ from typing import Any
 
 from throttle_core.aio import call_async, call_sync
 from throttle_core.clock import Clock, SystemClock
-from throttle_core.errors import InvalidStateError, MaxWaitDurationExceeded
+from throttle_core.errors import MaxWaitDurationExceeded
 from throttle_core.locks.base import DEFAULT_TIMEOUT, DEFAULT_TTL, aacquire_within, acquire_within
 from throttle_core.locks.local import LocalLock
 from throttle_core.policies import UNLIMITED, LimiterPolicy
@@ -162,16 +162,19 @@ class Limiter:
     def _fetch(self) -> Any:
         try:
             return self._checked(call_sync(self.storage, "fetch", self.id))
-        except InvalidStateError as error:
-            log.warning("treating the undecodable state of %r as absent: %s", self.id, error)
-            return None
+        except ValueError as error:
+            return self._undecodable(error)
 
     async def _afetch(self) -> Any:
         try:
             return self._checked(await call_async(self.storage, "fetch", self.id))
-        except InvalidStateError as error:
-            log.warning("treating the undecodable state of %r as absent: %s", self.id, error)
-            return None
+        except ValueError as error:
+            return self._undecodable(error)
+
+    def _undecodable(self, error: ValueError) -> None:
+        """A storage's `fetch` failed to decode (InvalidStateError, bad JSON): start afresh."""
+        log.warning("treating the undecodable state of %r as absent: %s", self.id, error)
+        return None
 
     def _checked(self, state: Any) -> Any:
         if state is not None and not isinstance(state, self.policy.state_type):

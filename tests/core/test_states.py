@@ -86,6 +86,23 @@ def test_undecodable_state_is_treated_as_absent_and_logged(
     assert "undecodable state of '2-per-minute:k'" in caplog.text
 
 
+class GarbledJsonStorage(DictStorage):
+    """A seed-style storage whose stored JSON is cut short."""
+
+    def fetch(self, id: str) -> Any:
+        return state_from_dict(json.loads('{"type": "token_bu'))
+
+
+async def test_undecodable_json_is_treated_as_absent_on_both_paths(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limiter = RateLimiterFactory("2/minute", GarbledJsonStorage()).create("k")
+    with caplog.at_level(logging.WARNING, "throttle_core"):
+        assert limiter.consume().remaining == 1
+        assert (await limiter.aconsume()).remaining == 1
+    assert caplog.text.count("undecodable state of '2-per-minute:k'") == 2
+
+
 def test_a_state_of_another_policy_is_ignored_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
