@@ -174,7 +174,7 @@ class Limiter:
     def _undecodable(self, error: ValueError) -> None:
         """A storage's `fetch` failed to decode (InvalidStateError, bad JSON): start afresh."""
         log.warning("treating the undecodable state of %r as absent: %s", self.id, error)
-        return None
+        return
 
     def _checked(self, state: Any) -> Any:
         if state is not None and not isinstance(state, self.policy.state_type):
