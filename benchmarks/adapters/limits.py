@@ -1,0 +1,46 @@
+"""Adapter for `limits` (the engine under Flask-Limiter and slowapi): a strategy over a
+storage, `strategy.hit(item, key)`."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from benchmarks.adapters.base import Adapter, Algorithm, Backend, BackendKind, Limiter
+
+STRATEGIES = {
+    "fixed_window": "FixedWindowRateLimiter",
+    "sliding_window_counter": "SlidingWindowCounterRateLimiter",
+    "moving_window": "MovingWindowRateLimiter",
+}
+ALGORITHMS = (
+    Algorithm("fixed_window", "fixed_window"),
+    Algorithm("sliding_window_counter", "sliding_window"),
+    Algorithm("moving_window", None),
+)
+
+
+class Limits(Adapter):
+    library = "limits"
+    module = "limits"
+
+    def algorithms(self, backend: BackendKind) -> tuple[Algorithm, ...]:
+        return ALGORITHMS if backend in ("memory", "redis") else ()
+
+    def make(self, algorithm: str, limit: int, period: int, backend: Backend) -> Limiter:
+        import limits
+        import limits.storage
+        import limits.strategies
+
+        storage: Any
+        if backend.kind == "redis":
+            storage = limits.storage.RedisStorage(
+                backend.url, key_prefix=f"{backend.namespace}:limits"
+            )
+            close = storage.storage.close
+        else:
+            storage = limits.storage.MemoryStorage()
+            close = storage.reset
+        strategy = getattr(limits.strategies, STRATEGIES[algorithm])(storage)
+        item = limits.RateLimitItemPerSecond(limit, period)
+        return Limiter(functools.partial(strategy.hit, item), close)

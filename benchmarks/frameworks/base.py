@@ -1,0 +1,20 @@
+"""The interface of workload 6: a framework's hello-world app, limited by one library."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Literal
+
+from benchmarks.adapters.base import Library
+
+
+class AppAdapter(Library, ABC):
+    """One library's integration with one `framework`, driven over `protocol`."""
+
+    framework: str
+    protocol: Literal["asgi"]
+
+    @abstractmethod
+    def app(self, limit: int, period: int) -> Any:
+        """The framework's hello-world app with every request limited to `limit` per
+        `period` seconds per client address: a fixed window in memory, headers on."""

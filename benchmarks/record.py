@@ -1,0 +1,70 @@
+"""What a workload reports: one `Row` per contender, with its medians and raw samples."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from benchmarks.adapters import Adapter, Algorithm, Backend, BackendKind
+from benchmarks.timing import Measured
+
+
+@dataclass
+class Row:
+    """One contender of one workload. `policy` is the throttle-suite policy the algorithm
+    matches (None: a peer-only algorithm, or a floor); `metrics` hold medians and counts,
+    `samples` the per-round values they came from."""
+
+    workload: str
+    library: str
+    algorithm: str
+    policy: str | None
+    backend: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    note: str = ""
+
+    def measured(self, metric: str, measured: Measured) -> None:
+        self.metrics[metric] = measured.median
+        self.samples[metric] = list(measured.samples)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Row:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One library's algorithm on one backend: what a workload measures."""
+
+    adapter: Adapter
+    algorithm: Algorithm
+    backend: Backend
+
+    @property
+    def label(self) -> str:
+        return f"{self.adapter.library}/{self.algorithm.name}"
+
+    def row(self, workload: str) -> Row:
+        return Row(
+            workload, self.adapter.library, self.algorithm.name, self.algorithm.policy,
+            self.backend.kind,
+        )  # fmt: skip
+
+
+def contenders(
+    adapters: tuple[Adapter, ...], backend: Backend, *, matched_only: bool = False
+) -> list[Contender]:
+    """Every installed library's algorithms on `backend`; with `matched_only`, only those
+    that decide like one of our policies."""
+    kind: BackendKind = backend.kind
+    return [
+        Contender(adapter, algorithm, backend)
+        for adapter in adapters
+        if adapter.available()
+        for algorithm in adapter.algorithms(kind)
+        if not matched_only or algorithm.policy is not None
+    ]

@@ -1,0 +1,50 @@
+"""How much each workload does (full runs and `--quick` smoke runs), and where the servers are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Counts per workload. Full runs are sized to finish `make bench` in a few minutes on
+    two cores while giving each timed sample at least a few hundred milliseconds."""
+
+    repeats: int = 5
+    one_key_hits: int = 40_000
+    many_keys: int = 100_000
+    many_keys_repeats: int = 3
+    redis_hits: int = 3_000
+    counted_decisions: int = 100
+    postgres_hits: int = 400
+    processes: int = 4
+    exact_limit: int = 100
+    exact_attempts: int = 100
+    asgi_requests: int = 10_000
+
+
+QUICK = Settings(
+    repeats=1,
+    one_key_hits=200,
+    many_keys=500,
+    many_keys_repeats=1,
+    redis_hits=50,
+    counted_decisions=5,
+    postgres_hits=10,
+    processes=2,
+    exact_limit=5,
+    exact_attempts=5,
+    asgi_requests=50,
+)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Server URLs (None: that workload is skipped). `redis_private` says the Redis server is
+    ours alone, so its MONITOR counts are only our commands. `namespace` prefixes every key
+    and table of the run."""
+
+    redis_url: str | None
+    redis_private: bool
+    postgres_url: str | None
+    namespace: str

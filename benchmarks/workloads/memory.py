@@ -1,0 +1,89 @@
+"""Workloads 1 and 2, in memory: one key hammered sequentially, and 100,000 distinct keys
+(decisions per second, and bytes of memory per key measured with tracemalloc)."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+from benchmarks.adapters import ADAPTERS, Backend
+from benchmarks.record import Contender, Row, contenders
+from benchmarks.settings import Services, Settings
+from benchmarks.timing import Sample, interleaved, throughput
+
+LIMIT = 10**9
+PERIOD = 3600
+"""A limit no run reaches: every decision is an accepted one, which writes state."""
+
+
+def one_key(settings: Settings, services: Services) -> list[Row]:
+    """Workload 1: every algorithm of every library, one key, sequential decisions/s."""
+    backend = Backend("memory", namespace=services.namespace)
+    keys = ["one-key"] * settings.one_key_hits
+    found = contenders(ADAPTERS, backend)
+
+    def sample(contender: Contender) -> Sample:
+        def run() -> float:
+            limiter = contender.adapter.make(contender.algorithm.name, LIMIT, PERIOD, backend)
+            try:
+                throughput(limiter.hit, keys[:100])
+                return throughput(limiter.hit, keys)
+            finally:
+                limiter.close()
+
+        return run
+
+    measured = interleaved({c.label: sample(c) for c in found}, settings.repeats)
+    rows = []
+    for contender in found:
+        row = contender.row("memory_one_key")
+        row.measured("decisions_per_s", measured[contender.label])
+        rows.append(row)
+    return rows
+
+
+def many_keys(settings: Settings, services: Services) -> list[Row]:
+    """Workload 2: `many_keys` distinct keys, each hit twice (first sight, then again), and
+    the memory the limiter holds per key after one hit on each."""
+    keys = [f"user-{i}" for i in range(settings.many_keys)]
+    backend = Backend("memory", namespace=services.namespace, capacity=len(keys))
+    found = contenders(ADAPTERS, backend, matched_only=True)
+
+    def sample(contender: Contender) -> Sample:
+        def run() -> float:
+            limiter = contender.adapter.make(contender.algorithm.name, LIMIT, PERIOD, backend)
+            try:
+                return throughput(limiter.hit, keys + keys)
+            finally:
+                limiter.close()
+
+        return run
+
+    measured = interleaved({c.label: sample(c) for c in found}, settings.many_keys_repeats)
+    rows = []
+    for contender in found:
+        row = contender.row("memory_many_keys")
+        row.measured("decisions_per_s", measured[contender.label])
+        row.metrics["bytes_per_key"] = bytes_per_key(contender, keys)
+        rows.append(row)
+    return rows
+
+
+def bytes_per_key(contender: Contender, keys: list[str]) -> float:
+    """Memory allocated by a fresh limiter after one hit on each of `keys` and still held,
+    divided by the number of keys (the key strings themselves are allocated beforehand)."""
+    backend = contender.backend
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        limiter = contender.adapter.make(contender.algorithm.name, LIMIT, PERIOD, backend)
+        hit = limiter.hit
+        for key in keys:
+            hit(key)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+        limiter.close()
+    finally:
+        tracemalloc.stop()
+    return held / len(keys)

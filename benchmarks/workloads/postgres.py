@@ -1,0 +1,99 @@
+"""Workload 4, PostgreSQL: decisions/s on one connection next to a raw single-row UPSERT
+floor, and the statements and round trips each decision sends (counted on the wire)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+from psycopg import sql
+
+from benchmarks.adapters import ADAPTERS, Backend
+from benchmarks.record import Contender, Row, contenders
+from benchmarks.services import WireCounter
+from benchmarks.settings import Services, Settings
+from benchmarks.timing import Sample, interleaved, throughput
+
+LIMIT = 10**9
+PERIOD = 3600
+
+
+def floor_table(namespace: str) -> str:
+    return f"{namespace}_floor"
+
+
+def run(settings: Settings, services: Services) -> list[Row]:
+    assert services.postgres_url is not None
+    backend = Backend("postgres", services.postgres_url, services.namespace)
+    found = contenders(ADAPTERS, backend)
+    keys = ["one-key"] * settings.postgres_hits
+    table = sql.Identifier(floor_table(services.namespace))
+    conn = psycopg.connect(services.postgres_url, autocommit=True)
+    conn.execute(sql.SQL("CREATE TABLE {} (id text PRIMARY KEY, n bigint)").format(table))
+    upsert = sql.SQL(
+        "INSERT INTO {t} (id, n) VALUES (%s, 1) ON CONFLICT (id) DO UPDATE SET n = {t}.n + 1"
+    ).format(t=table)
+
+    def floor_hit(key: str) -> object:
+        return conn.execute(upsert, (key,))
+
+    fresh = iter(range(1_000_000))
+
+    def sample(contender: Contender) -> Sample:
+        def run() -> float:
+            limiter = contender.adapter.make(contender.algorithm.name, LIMIT, PERIOD, backend)
+            key = f"key{next(fresh)}"
+            try:
+                limiter.hit(key)
+                return throughput(limiter.hit, [key] * len(keys))
+            finally:
+                limiter.close()
+
+        return run
+
+    def floor() -> float:
+        floor_hit("warm")
+        return throughput(floor_hit, keys)
+
+    plan: dict[str, Sample] = {c.label: sample(c) for c in found} | {"floor/UPSERT": floor}
+    measured = interleaved(plan, settings.repeats)
+    counter = WireCounter(services.postgres_url)
+    try:
+        rows = [Row("postgres", "floor", "UPSERT", None, "postgres")]
+        rows[0].measured("decisions_per_s", measured["floor/UPSERT"])
+        with psycopg.connect(counter.url, autocommit=True) as counted:
+            rows[0].metrics |= count(counter, lambda k: counted.execute(upsert, (k,)), "k", 20)
+        for contender in found:
+            row = contender.row("postgres")
+            row.measured("decisions_per_s", measured[contender.label])
+            wired = Backend("postgres", counter.url, services.namespace)
+            limiter = contender.adapter.make(contender.algorithm.name, LIMIT, PERIOD, wired)
+            try:
+                key = f"key{next(fresh)}"
+                row.metrics |= count(
+                    counter, limiter.hit, key, settings.counted_decisions // 2 or 1
+                )
+            finally:
+                limiter.close()
+            rows.append(row)
+    finally:
+        counter.close()
+        conn.execute(sql.SQL("DROP TABLE {}").format(table))
+        conn.close()
+    return rows
+
+
+def count(
+    counter: WireCounter, hit: Callable[[str], object], key: str, decisions: int
+) -> dict[str, float]:
+    """Statements and round trips per decision of `hit`, after a warm-up of 10 decisions
+    (psycopg prepares a statement on its 5th run, which changes what goes on the wire)."""
+    for _ in range(10):
+        hit(key)
+    counter.reset()
+    for _ in range(decisions):
+        hit(key)
+    return {
+        "statements": counter.statements / decisions,
+        "round_trips": counter.round_trips / decisions,
+    }
