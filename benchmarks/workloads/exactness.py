@@ -4,7 +4,6 @@ server, all starting together; the accepted total must equal the limit, never on
 from __future__ import annotations
 
 import multiprocessing
-import queue
 from typing import Any
 
 from benchmarks.adapters import ADAPTERS, Backend
@@ -15,31 +14,33 @@ PERIOD = 86_400
 """A day: no token refills and no window turns over during the few seconds of a contender."""
 FLOOD_LIMIT = 10**9
 
+_start: Any = None
+"""The barrier every worker process of the pool waits at before hammering."""
+
+
+def _share_barrier(barrier: Any) -> None:
+    global _start
+    _start = barrier
+
 
 def hammer(
-    library: str,
-    algorithm: str,
-    limit: int,
-    backend: Backend,
-    key: str,
-    attempts: int,
-    start: Any,
-    results: Any,
-) -> None:
-    """One process: make the limiter and warm its connection on another key, wait for the
-    others at the start line, then try `attempts` times on `key`; report the accepted count,
-    or the error that stopped it."""
+    library: str, algorithm: str, limit: int, backend: Backend, key: str, attempts: int
+) -> int | str:
+    """One worker: make the limiter and warm its connection on another key, wait for the
+    others at the start line, then try `attempts` times on `key`; return the accepted count,
+    or the error that stopped it. A worker waiting at the barrier takes no other task, so
+    the pool's N workers each run one of N tasks."""
     try:
         adapter = next(a for a in ADAPTERS if a.library == library)
         limiter = adapter.make(algorithm, limit, PERIOD, backend)
         try:
             limiter.hit(key + "-warm")
-            start.wait(60)
-            results.put(sum(limiter.hit(key) for _ in range(attempts)))
+            _start.wait(60)
+            return sum(limiter.hit(key) for _ in range(attempts))
         finally:
             limiter.close()
     except Exception as error:
-        results.put(f"{type(error).__name__}: {error}")
+        return f"{type(error).__name__}: {error}"
 
 
 def run(settings: Settings, services: Services) -> list[Row]:
@@ -52,47 +53,33 @@ def run(settings: Settings, services: Services) -> list[Row]:
     ]
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["benchmarks.workloads.exactness"])
+    barrier = context.Barrier(settings.processes)
     keys = (f"exact{n}" for n in range(1_000_000))
     rows = []
-    for backend in backends:
-        checks = [("exactness", settings.exact_limit)]
-        if backend.kind == "postgres":
-            checks.append(("flood", FLOOD_LIMIT))
-        for contender in contenders(ADAPTERS, backend, matched_only=True):
-            for check, limit in checks:
-                row = contender.row(check)
-                row.metrics["limit"] = limit
-                row.metrics["attempts"] = settings.exact_attempts * settings.processes
-                accepted, errors = contend(contender, settings, limit, next(keys), context)
-                row.metrics["accepted"] = accepted
-                row.note = "; ".join(sorted(set(errors)))
-                rows.append(row)
+    with context.Pool(settings.processes, _share_barrier, (barrier,)) as pool:
+        for backend in backends:
+            checks = [("exactness", settings.exact_limit)]
+            if backend.kind == "postgres":
+                checks.append(("flood", FLOOD_LIMIT))
+            for contender in contenders(ADAPTERS, backend, matched_only=True):
+                for check, limit in checks:
+                    row = contender.row(check)
+                    row.metrics["limit"] = limit
+                    row.metrics["attempts"] = settings.exact_attempts * settings.processes
+                    reports = contend(pool, contender, settings, limit, next(keys))
+                    row.metrics["accepted"] = sum(r for r in reports if isinstance(r, int))
+                    row.note = "; ".join(sorted({r for r in reports if isinstance(r, str)}))
+                    rows.append(row)
     return rows
 
 
 def contend(
-    contender: Contender, settings: Settings, limit: int, key: str, context: Any
-) -> tuple[int, list[str]]:
-    """The accepted total of `settings.processes` processes on `key`, and their errors."""
-    start = context.Barrier(settings.processes)
-    results = context.Queue()
+    pool: Any, contender: Contender, settings: Settings, limit: int, key: str
+) -> list[int | str]:
+    """What each of the pool's processes reports after hammering `key` together."""
     args = (
-        contender.adapter.library, contender.algorithm.name, limit,
-        contender.backend, key, settings.exact_attempts, start, results,
+        contender.adapter.library, contender.algorithm.name, limit, contender.backend, key,
+        settings.exact_attempts,
     )  # fmt: skip
-    workers = [context.Process(target=hammer, args=args) for _ in range(settings.processes)]
-    for worker in workers:
-        worker.start()
-    reports: list[int | str] = []
-    while len(reports) < len(workers):
-        try:
-            reports.append(results.get(timeout=1))
-        except queue.Empty:
-            if not any(worker.is_alive() for worker in workers):
-                codes = sorted({worker.exitcode for worker in workers}, key=str)
-                reports.append(f"a process died (exit codes {codes})")
-                break
-    for worker in workers:
-        worker.join(30)
-    accepted = sum(r for r in reports if isinstance(r, int))
-    return accepted, [r for r in reports if isinstance(r, str)]
+    reports: list[int | str] = pool.starmap(hammer, [args] * settings.processes, chunksize=1)
+    return reports

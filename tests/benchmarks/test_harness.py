@@ -1,0 +1,98 @@
+"""The benchmark harness runs: every installed adapter decides correctly, the chart is a valid
+PNG, and a `--quick` run of all six workloads writes a report with our rows in it. Peers are
+installed by `make bench` only, so a peer's adapter is skipped when its library is missing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import main
+from benchmarks.adapters import ADAPTERS, OURS, Adapter, Backend
+from benchmarks.chart import Bar, bar_chart
+from benchmarks.frameworks import APP_ADAPTERS, BASELINES, AppAdapter
+from benchmarks.services import CommandLog
+from benchmarks.workloads.frameworks import asgi_rate
+
+
+def installed(adapter: Adapter | AppAdapter) -> Adapter | AppAdapter:
+    if not adapter.available():
+        pytest.skip(f"{adapter.library} is not installed (make bench installs it)")
+    return adapter
+
+
+@pytest.mark.parametrize(
+    ("adapter", "algorithm"),
+    [
+        pytest.param(a, alg.name, id=f"{a.library}-{alg.name}")
+        for a in ADAPTERS
+        for alg in a.algorithms("memory")
+    ],
+)
+def test_every_adapter_grants_exactly_the_limit_per_key(adapter: Adapter, algorithm: str) -> None:
+    limiter = installed(adapter).make(algorithm, 3, 3600, Backend("memory"))  # type: ignore[union-attr]
+    try:
+        assert [limiter.hit("a") for _ in range(4)] == [True, True, True, False]
+        assert limiter.hit("b")
+    finally:
+        limiter.close()
+
+
+@pytest.mark.parametrize("adapter", APP_ADAPTERS, ids=lambda a: a.library)
+def test_every_app_adapter_answers_200_while_under_its_limit(adapter: AppAdapter) -> None:
+    app = installed(adapter).app(1000, 3600)  # type: ignore[union-attr]
+    assert asgi_rate(app, 20) > 0
+
+
+def test_the_asgi_driver_refuses_to_time_an_app_that_refuses() -> None:
+    ours = next(a for a in APP_ADAPTERS if a.library == OURS.library)
+    with pytest.raises(RuntimeError, match="429"):
+        asgi_rate(ours.app(10, 3600), 20)
+    assert asgi_rate(BASELINES["starlette"](), 20) > 0
+
+
+def test_monitor_lines_split_client_commands_from_script_commands() -> None:
+    log = CommandLog()
+    log.add('+1700000000.1 [0 127.0.0.1:5000] "EVALSHA" "abc" "1" "k"')
+    log.add('+1700000000.2 [0 lua] "GET" "k"')
+    log.add('+1700000000.3 [0 lua] "SET" "k" "1"')
+    assert dict(log.client) == {"EVALSHA": 1}
+    assert dict(log.script) == {"GET": 1, "SET": 1}
+
+
+def test_the_chart_is_a_png_of_the_stated_size() -> None:
+    data = bar_chart("TITLE", [Bar("one", 0.5, 2.0), Bar("two", 1.5, None)], "LEGEND", 400)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack("!II", data[16:24])
+    idat = data.index(b"IDAT")
+    size = struct.unpack("!I", data[idat - 4 : idat])[0]
+    pixels = zlib.decompress(data[idat + 4 : idat + 4 + size])
+    assert width == 400
+    assert len(pixels) == height * (1 + 3 * width)
+    assert len(set(pixels)) > 2
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_a_quick_run_writes_every_section_with_our_rows(tmp_path: Path, postgres_url: str) -> None:
+    assert shutil.which("redis-server"), "the benchmarks start a private redis-server"
+    main(["--quick", "--out", str(tmp_path), "--postgres-url", postgres_url])
+    report = (tmp_path / "latest.md").read_text()
+    for title in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## Targets"):
+        assert title in report
+    assert (tmp_path / "latest.png").read_bytes()[:4] == b"\x89PNG"
+    rows = json.loads((tmp_path / "latest.json").read_text())["rows"]
+    ours = {(r["workload"], r["policy"]) for r in rows if r["library"] == OURS.library}
+    for workload in ("memory_one_key", "memory_many_keys", "redis", "postgres", "exactness"):
+        for policy in ("token_bucket", "fixed_window", "sliding_window"):
+            assert (workload, policy) in ours
+    exact = [r for r in rows if r["workload"] == "exactness" and r["library"] == OURS.library]
+    assert all(r["metrics"]["accepted"] == r["metrics"]["limit"] for r in exact)
+    counted = [r for r in rows if r["workload"] == "redis" and r["library"] == OURS.library]
+    assert all(r["metrics"]["client_commands"] == 1 for r in counted)
