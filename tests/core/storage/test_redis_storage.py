@@ -15,6 +15,7 @@ from redis.crc import key_slot
 
 from tests.conftest import START
 from tests.redis_support import RedisServer, delete_keys, redis_servers
+from tests.test_docs import BLOCK, ROOT
 from throttle_core import (
     CompoundRateLimiterFactory,
     ConfigError,
@@ -324,3 +325,14 @@ def test_one_evalsha_per_decision_after_warm_up(
     assert calls.get("set", 0) <= 6
     admin.close()
     worker.close()
+
+
+def test_redis_doc_examples_run(redis_url: str) -> None:
+    """Every ```python block of docs/redis.md runs (they use the Redis on 127.0.0.1)."""
+    text = (ROOT / "docs/redis.md").read_text()
+    blocks = list(BLOCK.finditer(text))
+    assert len(blocks) >= 4
+    for match in blocks:
+        code = "\n" * text[: match.start()].count("\n") + match.group(1)
+        exec(compile(code, str(ROOT / "docs/redis.md"), "exec"), {"__name__": "__doc_example__"})
+    assert "docs/redis.md" in (ROOT / "README.md").read_text()
