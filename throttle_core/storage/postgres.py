@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from importlib.resources import files
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -136,7 +136,7 @@ class Statements:
         ).format(**fmt)
         self.decide = sql.SQL(
             "SELECT stored_state::text, decided_at FROM {f}(%s, %s, %s::bigint, %s::float8, %s, "
-            "%s::bigint, %s::float8, %s::float8, %s::float8, %s::float8)"
+            "%s::bigint, %s::float8, %s::float8, %s::float8, %s::float8, %s::boolean)"
         ).format(f=self.function)
         template = (files("throttle_core.storage") / "postgres.sql").read_text("utf-8")
         checks = {
@@ -165,7 +165,7 @@ class Statements:
         )
         self.drop = sql.SQL(
             "DROP FUNCTION IF EXISTS {f}(text, text, bigint, float8, text, bigint, float8, "
-            "float8, float8, float8); DROP TABLE IF EXISTS {t}"
+            "float8, float8, float8, boolean); DROP TABLE IF EXISTS {t}"
         ).format(f=self.function, **fmt)
 
 
@@ -190,6 +190,8 @@ class PostgresStorage:
     them with `close()` / `aclose()`, or use the storage as a context manager). `table` may be
     schema-qualified. Time is the database's unless the limiter passes its clock's reading;
     expiry is judged by `clock` when given (tests), the database's `now()` otherwise.
+    Decisions commit without waiting for the WAL flush unless `durable=True` (a crash of
+    the server may then forget the last moments of decisions, as a failover would).
     """
 
     def __init__(
@@ -198,10 +200,12 @@ class PostgresStorage:
         table: str = DEFAULT_TABLE,
         *,
         clock: Clock | None = None,
+        durable: bool = False,
     ) -> None:
         self.table = ".".join(table_identifier(table))
         self.sql = Statements(table_identifier(table))
         self.clock = clock
+        self.durable = durable
         self._source = pool_or_conninfo
         self._conninfo: str | None = None
         self._pool: ConnectionPool[Any] | None = None
@@ -258,7 +262,16 @@ class PostgresStorage:
         refund_at: float | None,
         now: float | None,
     ) -> Program[tuple[Any, float]]:
-        params = (id, *policy_params(policy), tokens, max_wait, refund_at, now, self._now())
+        params = (
+            id,
+            *policy_params(policy),
+            tokens,
+            max_wait,
+            refund_at,
+            now,
+            self._now(),
+            self.durable,
+        )
         outcome = yield Query(self.sql.decide, params, binary=True)
         stored, decided_at = outcome.rows[0]
         return self._decode(stored, id, policy), decided_at
@@ -512,5 +525,7 @@ def storage_from_url(url: str, **options: Any) -> PostgresStorage:
     for name, value in query:
         if name == "table":
             options.setdefault("table", value)
-    conninfo = urlunsplit(parts._replace(query=urlencode([q for q in query if q[0] != "table"])))
+    conninfo = urlunsplit(
+        parts._replace(query=urlencode([q for q in query if q[0] != "table"], quote_via=quote))
+    )
     return PostgresStorage(conninfo, **options)

@@ -5,11 +5,13 @@
 -- the stored state it decided on, so the caller rebuilds the full RateLimit in Python.
 -- p_size is the token bucket's tokens per second or a window's length in seconds;
 -- p_refund_at not NULL gives back p_tokens booked for that time instead of consuming.
+-- p_durable false commits the decision asynchronously (synchronous_commit = off), but only
+-- when the call is its transaction's first command, that is, its own transaction.
 -- The table and function names, the state checks (jsonpath) and the TTL cap are filled in
 -- by postgres.py (Statements).
 CREATE OR REPLACE FUNCTION {function}(
     p_id text, p_policy text, p_limit bigint, p_size float8, p_align text, p_tokens bigint,
-    p_max_wait float8, p_refund_at float8, p_now float8, p_clock float8
+    p_max_wait float8, p_refund_at float8, p_now float8, p_clock float8, p_durable boolean
 ) RETURNS TABLE (stored_state jsonb, decided_at float8)
 LANGUAGE plpgsql VOLATILE SET extra_float_digits = 3 AS $decide$
 DECLARE
@@ -37,6 +39,9 @@ DECLARE
     v_at float8;
     v_tries integer := 0;
 BEGIN
+    IF NOT p_durable AND statement_timestamp() = transaction_timestamp() THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
     LOOP
         SELECT t.data, t.expires_at INTO v_data, v_expires
         FROM {table} AS t WHERE t.id = p_id FOR UPDATE;
