@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
 from importlib.resources import files
@@ -73,14 +73,14 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
-def policy_args(policy: LimiterPolicy) -> tuple[LuaScript, tuple[str, ...]]:
+def policy_args(policy: LimiterPolicy) -> tuple[LuaScript, str]:
     """The script deciding `policy`, and the policy's parameters as that script reads them."""
     if isinstance(policy, TokenBucket):
-        return SCRIPTS[policy.name], (str(policy.limit), _number(policy.per_second))
+        return SCRIPTS[policy.name], f"{policy.limit} {_number(policy.per_second)}"
     if isinstance(policy, FixedWindow):
-        return SCRIPTS[policy.name], (str(policy.limit), _number(policy.interval), policy.align)
+        return SCRIPTS[policy.name], f"{policy.limit} {_number(policy.interval)} {policy.align}"
     if isinstance(policy, SlidingWindow):
-        return SCRIPTS[policy.name], (str(policy.limit), _number(policy.interval))
+        return SCRIPTS[policy.name], f"{policy.limit} {_number(policy.interval)}"
     raise TypeError(f"RedisStorage cannot decide a {type(policy).__name__} policy")
 
 
@@ -260,13 +260,13 @@ class RedisStorage:
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
     ) -> None:
         call = self.refund_call(policy, id, tokens, at, now)
-        self.report(call, run_script(self._client(False, "refund"), call)[-1])
+        self.report(call, run_script(self._client(False, "refund"), call))
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
     ) -> None:
         call = self.refund_call(policy, id, tokens, at, now)
-        self.report(call, (await arun_script(self._client(True, "arefund"), call))[-1])
+        self.report(call, await arun_script(self._client(True, "arefund"), call))
 
     def consume_call(
         self,
@@ -276,7 +276,7 @@ class RedisStorage:
         max_wait: float | None,
         now: float | None,
     ) -> ScriptCall:
-        bound = "" if max_wait is None else _number(max_wait)
+        bound = "-" if max_wait is None else _number(max_wait)
         return self._call("consume", policy, id, tokens, bound, now, max_wait)
 
     def refund_call(
@@ -290,20 +290,21 @@ class RedisStorage:
         policy: LimiterPolicy,
         id: str,
         tokens: int,
-        fifth: str,
+        bound: str,
         now: float | None,
         max_wait: float | None,
     ) -> ScriptCall:
         script, params = policy_args(policy)
-        clock = "" if now is None else _number(now)
-        args = (op, clock, id, str(tokens), fifth, *params)
+        clock = "-" if now is None else _number(now)
+        args = (f"{op} {clock} {tokens} {bound}", id, params)
         return ScriptCall(script, self.key(id), args, policy, tokens, max_wait)
 
-    def decision(self, call: ScriptCall, reply: Sequence[Any]) -> RateLimit:
-        """The `RateLimit` of a consume script's reply; `ReserveNotSupported` for a sliding
-        window asked to book a wait it cannot book."""
-        accepted, remaining, retry, reset, now, status = reply
-        self.report(call, status)
+    def decision(self, call: ScriptCall, reply: bytes | str) -> RateLimit:
+        """The `RateLimit` of a consume script's reply line; `ReserveNotSupported` for a
+        sliding window asked to book a wait it cannot book."""
+        accepted, remaining, retry, reset, now, *status = reply.split()
+        if status:
+            self.report(call, status[0])
         result = RateLimit(
             int(accepted) == 1, call.policy.limit, int(remaining), float(retry), float(reset),
             float(now),

@@ -1,25 +1,33 @@
 -- Shared head of every policy script (the policy's own file is appended after it).
--- KEYS[1]: the state's key. ARGV: op ("consume" | "refund"), now ("" = server TIME), id,
--- tokens, max_wait ("" = no bound) for a consume or `at` for a refund, then the policy's
--- parameters from ARGV[6] on. Floats travel as text both ways ("%.17g" here, repr in Python)
--- so that every value is the exact double the Python policy computes with.
+-- KEYS[1]: the state's key. ARGV[1]: "<op> <now> <tokens> <bound>", where op is consume or
+-- refund, now is "-" for the server's TIME, and bound is max_wait ("-": none) for a consume
+-- or `at` for a refund; ARGV[2]: the state id; ARGV[3]: the policy's parameters, space
+-- separated. Floats travel as text both ways ("%.17g" here, repr in Python) so that every
+-- value is the exact double the Python policy computes with; arguments and reply are packed
+-- into few strings because each one costs the client more than parsing it costs the server.
 local key = KEYS[1]
-local op = ARGV[1]
-local now = tonumber(ARGV[2])
+local op, clock, count, bound = string.match(ARGV[1], '^(%a+) (%S+) (%d+) (%S+)$')
+local now = tonumber(clock)
+local now_text = clock
 if now == nil then
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  now_text = nil
 end
-local id = ARGV[3]
-local tokens = tonumber(ARGV[4])
-local max_wait = tonumber(ARGV[5])
+local tokens = tonumber(count)
+local max_wait = tonumber(bound)
 local at = max_wait
-local limit = tonumber(ARGV[6])
-local KINDS = {token_bucket = true, fixed_window = true, sliding_window = true}
+local id = ARGV[2]
 
+-- Text that Python's float() reads back as the same double. Whole numbers (counts, window
+-- starts, whole seconds: the common case) take the short way, several times cheaper.
 local function num(x)
+  if x == math.floor(x) and x > -1e15 and x < 1e15 then
+    return string.format('%d', x)
+  end
   return string.format('%.17g', x)
 end
+now_text = now_text or num(now)
 
 local function finite(x)
   return type(x) == 'number' and x == x and x ~= math.huge and x ~= -math.huge
@@ -52,7 +60,7 @@ local function load(kind, floats, ints, counts)
     return nil, 'bad'
   end
   if s.type ~= kind then
-    if KINDS[s.type] then
+    if s.type == 'token_bucket' or s.type == 'fixed_window' or s.type == 'sliding_window' then
       return nil, 'other:' .. s.type
     end
     return nil, 'bad'
@@ -95,7 +103,9 @@ local function store(kind, state_id, fields, ttl)
   redis.call('SET', key, table.concat(parts), 'EX', string.format('%d', math.max(1, math.ceil(ttl))))
 end
 
+-- A decision as one line: accepted (1/0), remaining, retry_after, reset_after, now, status.
 local function reply(accepted, remaining, retry, reset, status)
-  return {accepted and 1 or 0, remaining, num(retry), num(reset), num(now), status}
+  return table.concat({accepted and '1' or '0', string.format('%d', remaining), num(retry),
+    num(reset), now_text, status}, ' ')
 end
 

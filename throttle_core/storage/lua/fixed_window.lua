@@ -1,6 +1,7 @@
--- Fixed window (throttle_core/policies/fixed_window.py). ARGV[7]: interval, ARGV[8]: align.
-local interval = tonumber(ARGV[7])
-local align = ARGV[8]
+-- Fixed window (throttle_core/policies/fixed_window.py). ARGV[3]: "<limit> <interval> <align>".
+local limit, interval_text, align = string.match(ARGV[3], '^(%S+) (%S+) (%S+)$')
+local interval = tonumber(interval_text)
+limit = tonumber(limit)
 local s, status = load('fixed_window', {'interval', 'start', 'timer'}, {}, 'hits')
 
 local function tail(hits, shift)
@@ -55,8 +56,8 @@ local function save(state_id, start, hits)
     counts[i] = num(count)
   end
   store('fixed_window', state_id,
-    {{'interval', num(interval)}, {'start', num(start)},
-     {'hits', '[' .. table.concat(counts, ',') .. ']'}, {'timer', num(now)}},
+    {{'interval', interval_text}, {'start', num(start)},
+     {'hits', '[' .. table.concat(counts, ',') .. ']'}, {'timer', now_text}},
     start + #hits * interval - now)
 end
 
@@ -73,7 +74,7 @@ if op == 'refund' then
       save(s.id, start, hits)
     end
   end
-  return {status}
+  return status
 end
 
 local k = 0

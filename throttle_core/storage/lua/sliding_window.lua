@@ -1,6 +1,9 @@
--- Sliding-window counter (throttle_core/policies/sliding_window.py). ARGV[7]: interval.
--- A wait above 0 within max_wait comes back as a refusal; Python raises ReserveNotSupported.
-local interval = tonumber(ARGV[7])
+-- Sliding-window counter (throttle_core/policies/sliding_window.py).
+-- ARGV[3]: "<limit> <interval>". A wait above 0 within max_wait comes back as a refusal;
+-- Python raises ReserveNotSupported.
+local limit, interval_text = string.match(ARGV[3], '^(%S+) (%S+)$')
+local interval = tonumber(interval_text)
+limit = tonumber(limit)
 local s, status = load('sliding_window', {'interval', 'start', 'timer'}, {'previous', 'current'})
 
 -- (start, previous, current) of the window holding `now`.
@@ -61,8 +64,8 @@ end
 
 local function save(state_id, start, previous, current)
   store('sliding_window', state_id,
-    {{'interval', num(interval)}, {'start', num(start)}, {'previous', num(previous)},
-     {'current', num(current)}, {'timer', num(now)}},
+    {{'interval', interval_text}, {'start', num(start)}, {'previous', num(previous)},
+     {'current', num(current)}, {'timer', now_text}},
     start + 2 * interval - now)
 end
 
@@ -77,7 +80,7 @@ if op == 'refund' then
       save(s.id, start, math.max(0, previous - tokens), current)
     end
   end
-  return {status}
+  return status
 end
 
 local wait = wait_for(start, previous, current, math.max(tokens, 1))

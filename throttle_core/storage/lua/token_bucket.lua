@@ -1,5 +1,6 @@
--- Token bucket (throttle_core/policies/token_bucket.py). ARGV[7]: tokens per second.
-local per_second = tonumber(ARGV[7])
+-- Token bucket (throttle_core/policies/token_bucket.py). ARGV[3]: "<limit> <per second>".
+local limit_text, rate_text = string.match(ARGV[3], '^(%S+) (%S+)$')
+local limit, per_second = tonumber(limit_text), tonumber(rate_text)
 local s, status = load('token_bucket', {'rate', 'tokens', 'timer'}, {'limit'})
 
 local function available()
@@ -34,7 +35,7 @@ end
 
 local function save(state_id, left, timer)
   store('token_bucket', state_id,
-    {{'limit', num(limit)}, {'rate', num(per_second)}, {'tokens', num(left)}, {'timer', num(timer)}},
+    {{'limit', limit_text}, {'rate', rate_text}, {'tokens', num(left)}, {'timer', num(timer)}},
     (limit - left) / per_second)
 end
 
@@ -49,7 +50,7 @@ if op == 'refund' then
   if s then
     save(s.id, math.min(limit, available() + tokens), later_timer())
   end
-  return {status}
+  return status
 end
 
 local avail = available()
