@@ -6,14 +6,15 @@ import pytest
 
 from tests.conftest import START
 from throttle_core import ConfigError, RateLimit
-from throttle_core.http import LimitReport, header_styles, rate_limit_headers
+from throttle_core.http import LimitReport, Quota, header_styles, rate_limit_headers
 from throttle_core.http.headers import retry_after, sf_string
 
-API = LimitReport("api", 60, RateLimit(True, 100, 42, 0.0, 17.2, START))
-BURST_OK = LimitReport("burst", 1, RateLimit(True, 10, 3, 0.0, 0.4, START))
-HOURLY_OK = LimitReport("hourly", 3600, RateLimit(True, 1000, 900, 0.0, 3000.5, START))
-BURST_NO = LimitReport("burst", 1, RateLimit(False, 10, 0, 0.3, 1.0, START))
-HOURLY_NO = LimitReport("hourly", 3600, RateLimit(False, 1000, 0, 1800.2, 3500.0, START))
+API_QUOTA, BURST, HOURLY = Quota("api", 100, 60), Quota("burst", 10, 1), Quota("hourly", 1000, 3600)
+API = LimitReport(API_QUOTA, RateLimit(True, 100, 42, 0.0, 17.2, START))
+BURST_OK = LimitReport(BURST, RateLimit(True, 10, 3, 0.0, 0.4, START))
+HOURLY_OK = LimitReport(HOURLY, RateLimit(True, 1000, 900, 0.0, 3000.5, START))
+BURST_NO = LimitReport(BURST, RateLimit(False, 10, 0, 0.3, 1.0, START))
+HOURLY_NO = LimitReport(HOURLY, RateLimit(False, 1000, 0, 1800.2, 3500.0, START))
 RESET = int(START)
 
 
@@ -106,12 +107,15 @@ def test_retry_after_rounds_up_and_is_at_least_one(seconds: float, expected: int
 
 
 def test_a_refusing_limit_never_says_reset_zero() -> None:
-    refused = LimitReport("api", 60, RateLimit(False, 5, 0, 0.0000001, 0.0, START))
+    refused = LimitReport(API_QUOTA, RateLimit(False, 100, 0, 0.0000001, 0.0, START))
     assert rate_limit_headers(("ietf",), [refused])[1] == ("RateLimit", '"api";r=0;t=1')
 
 
-def test_names_are_structured_field_strings() -> None:
+def test_names_are_structured_field_strings_and_windows_whole_seconds() -> None:
     assert sf_string('a"b\\c') == '"a\\"b\\\\c"'
+    quota = Quota('say "hi"', 10, 0.4)
+    assert quota.policy_item == '"say \\"hi\\"";q=10;w=1'
+    assert Quota("bucket", 10, 86.4).window == 87
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from throttle_core.http.headers import (
     DEFAULT_STYLES,
     STYLES,
     LimitReport,
+    Quota,
     header_styles,
     rate_limit_headers,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Headers",
     "KeySpec",
     "LimitReport",
+    "Quota",
     "RequestLimiter",
     "RequestView",
     "Rule",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from throttle_core.errors import ConfigError
 from throttle_core.result import RateLimit
@@ -41,78 +41,88 @@ def ceil_seconds(seconds: float) -> int:
     return max(0, math.ceil(seconds - 1e-6))
 
 
-@dataclass(frozen=True, slots=True)
-class LimitReport:
-    """One limit's part in a decision: its name, its window in seconds, and its result."""
+def sf_string(text: str) -> str:
+    """`text` as a Structured Field string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    name: str
-    window: float
+
+class Quota:
+    """A limit as headers describe it, prepared once per rule: its name, limit and window in
+    whole seconds, and its Structured Field items."""
+
+    __slots__ = ("item", "limit", "name", "policy_item", "window")
+
+    def __init__(self, name: str, limit: int, window: float) -> None:
+        self.name = name
+        self.limit = limit
+        self.window = max(1, ceil_seconds(window))
+        self.item = sf_string(name)
+        self.policy_item = f"{self.item};q={limit};w={self.window}"
+
+    def __repr__(self) -> str:
+        return f"Quota({self.name!r}, {self.limit}, {self.window})"
+
+
+class LimitReport(NamedTuple):
+    """One limit's part in a decision: the quota and its result."""
+
+    quota: Quota
     result: RateLimit
 
-    @property
-    def wait(self) -> float:
-        """Seconds the reset value speaks of: the retry for a refusing limit, else the reset."""
-        result = self.result
-        return result.reset_after if result.accepted else result.retry_after
 
-    @property
-    def reset(self) -> int:
-        """The delta-seconds reset value (at least 1 for a limit that refused)."""
-        seconds = ceil_seconds(self.wait)
-        return seconds if self.result.accepted else max(1, seconds)
+def wait(result: RateLimit) -> float:
+    """Seconds a reset value speaks of: the retry for a refusing limit, else the reset."""
+    return result.reset_after if result.accepted else result.retry_after
 
-    @property
-    def window_seconds(self) -> int:
-        return max(1, ceil_seconds(self.window))
+
+def reset(result: RateLimit) -> int:
+    """The delta-seconds reset value of a limit (at least 1 for a limit that refused)."""
+    if result.accepted:
+        return ceil_seconds(result.reset_after)
+    return max(1, ceil_seconds(result.retry_after))
 
 
 def describing(reports: Sequence[LimitReport]) -> LimitReport:
     """The limit a single-value style speaks of: on a refusal the refusing limit with the
     longest retry, otherwise the one with the lowest remaining (the first on a tie)."""
+    if len(reports) == 1:
+        return reports[0]
     refused = [report for report in reports if not report.result.accepted]
     if refused:
         return max(refused, key=lambda report: report.result.retry_after)
     return min(reports, key=lambda report: report.result.remaining)
 
 
-def sf_string(text: str) -> str:
-    """`text` as a Structured Field string."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _ietf(reports: Sequence[LimitReport]) -> list[Header]:
-    policy = ", ".join(
-        f"{sf_string(r.name)};q={r.result.limit};w={r.window_seconds}" for r in reports
-    )
-    state = ", ".join(f"{sf_string(r.name)};r={r.result.remaining};t={r.reset}" for r in reports)
+    policy = ", ".join([quota.policy_item for quota, _ in reports])
+    state = ", ".join([f"{q.item};r={r.remaining};t={reset(r)}" for q, r in reports])
     return [("RateLimit-Policy", policy), ("RateLimit", state)]
 
 
 def _draft7(reports: Sequence[LimitReport]) -> list[Header]:
-    lead = describing(reports)
-    limit, remaining = lead.result.limit, lead.result.remaining
+    quota, result = describing(reports)
     return [
-        ("RateLimit", f"limit={limit}, remaining={remaining}, reset={lead.reset}"),
-        ("RateLimit-Policy", f"{limit};w={lead.window_seconds}"),
+        ("RateLimit", f"limit={quota.limit}, remaining={result.remaining}, reset={reset(result)}"),
+        ("RateLimit-Policy", f"{quota.limit};w={quota.window}"),
     ]
 
 
 def _draft6(reports: Sequence[LimitReport]) -> list[Header]:
-    lead = describing(reports)
+    quota, result = describing(reports)
     return [
-        ("RateLimit-Limit", str(lead.result.limit)),
-        ("RateLimit-Remaining", str(lead.result.remaining)),
-        ("RateLimit-Reset", str(lead.reset)),
-        ("RateLimit-Policy", f"{lead.result.limit};w={lead.window_seconds}"),
+        ("RateLimit-Limit", str(quota.limit)),
+        ("RateLimit-Remaining", str(result.remaining)),
+        ("RateLimit-Reset", str(reset(result))),
+        ("RateLimit-Policy", f"{quota.limit};w={quota.window}"),
     ]
 
 
 def _legacy(reports: Sequence[LimitReport]) -> list[Header]:
-    lead = describing(reports)
+    quota, result = describing(reports)
     return [
-        ("X-RateLimit-Limit", str(lead.result.limit)),
-        ("X-RateLimit-Remaining", str(lead.result.remaining)),
-        ("X-RateLimit-Reset", str(ceil_seconds(lead.result.now + lead.wait))),
+        ("X-RateLimit-Limit", str(quota.limit)),
+        ("X-RateLimit-Remaining", str(result.remaining)),
+        ("X-RateLimit-Reset", str(ceil_seconds(result.now + wait(result)))),
     ]
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from throttle_core.clock import Clock
 from throttle_core.compound import CompoundLimiter
@@ -20,6 +20,7 @@ from throttle_core.http.decision import PASS, Decision
 from throttle_core.http.headers import (
     DEFAULT_STYLES,
     LimitReport,
+    Quota,
     header_styles,
     rate_limit_headers,
     retry_after,
@@ -27,6 +28,7 @@ from throttle_core.http.headers import (
 from throttle_core.http.keys import KeySpec, Resolver, aresolve, check_key, resolve, resolver
 from throttle_core.http.request import RequestView
 from throttle_core.http.rules import Rule
+from throttle_core.limiter import Limiter, NoLimiter
 from throttle_core.result import RateLimit
 from throttle_core.storage.memory import InMemoryStorage
 
@@ -35,14 +37,27 @@ log = logging.getLogger("throttle_core.http")
 LimitSpec = str | Mapping[str, Any] | Rule
 
 
+LIMITERS_KEPT = 4096
+"""Limiters each rule keeps for its most recent keys, so a busy key costs no new objects."""
+
+
 @dataclass(frozen=True, slots=True)
 class BoundLimit:
-    """One limit of a rule, ready to use: its factory and how headers name it."""
+    """One limit of a rule, ready to use: its factory, its quota in headers (None for a
+    `no_limit` config, which headers leave out), and the limiters of recent keys."""
 
     factory: RateLimiterFactory
-    name: str
-    window: float
-    reported: bool
+    quota: Quota | None
+    limiters: dict[str, Limiter | NoLimiter] = field(default_factory=dict)
+
+    def limiter(self, key: str) -> Limiter | NoLimiter:
+        """The limiter for `key` (limiters hold no state of their own, so they are shared)."""
+        found = self.limiters.get(key)
+        if found is None:
+            if len(self.limiters) >= LIMITERS_KEPT:
+                self.limiters.clear()
+            found = self.limiters[key] = self.factory.create(key)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +69,12 @@ class BoundRule:
     limits: tuple[BoundLimit, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """The limiters one request must pass, the tokens each takes, and their header names."""
+class Plan(NamedTuple):
+    """What one request must pass: one limiter (or a compound of several) and the tokens it
+    takes (an int, or one count per member of a compound), with each limit's quota."""
 
-    limiter: CompoundLimiter
-    costs: tuple[int, ...]
+    limiter: Limiter | NoLimiter | CompoundLimiter
+    tokens: Any
     limits: tuple[BoundLimit, ...]
 
 
@@ -125,8 +140,12 @@ class RequestLimiter:
                 {**config, "id": counter_id}, self.storage, lock, clock=clock
             )
             policy = factory.policy
-            window = policy.window_seconds() if policy is not None else 0.0
-            limits.append(BoundLimit(factory, config["id"], window, policy is not None))
+            quota = (
+                None
+                if policy is None
+                else Quota(config["id"], policy.limit, policy.window_seconds())
+            )
+            limits.append(BoundLimit(factory, quota))
         return BoundRule(rule, resolver(key, self.client), tuple(limits))
 
     def matching(self, request: RequestView) -> list[BoundRule]:
@@ -146,24 +165,26 @@ class RequestLimiter:
             if key is None:
                 continue
             for limit in bound.limits:
-                limiters.append(limit.factory.create(key))
+                limiters.append(limit.limiter(key))
                 costs.append(bound.rule.cost)
                 limits.append(limit)
         if not limiters:
             return None
+        if len(limiters) == 1:
+            return Plan(limiters[0], costs[0], tuple(limits))
         return Plan(CompoundLimiter(limiters), tuple(costs), tuple(limits))
 
     def decision(self, plan: Plan, result: RateLimit) -> Decision:
         """The decision and headers for the compound `result` of `plan`."""
         reports = [
-            LimitReport(limit.name, limit.window, member)
-            for limit, member in zip(plan.limits, result.members, strict=True)
-            if limit.reported
+            LimitReport(limit.quota, member)
+            for limit, member in zip(plan.limits, result.members or (result,), strict=True)
+            if limit.quota is not None
         ]
-        headers = rate_limit_headers(self.styles, reports)
+        headers = rate_limit_headers(self.styles, reports) if self.styles else ()
         if result.accepted:
             return Decision(None, tuple(headers), result)
-        violated = tuple(dict.fromkeys(r.name for r in reports if not r.result.accepted))
+        violated = tuple(dict.fromkeys(q.name for q, r in reports if not r.accepted))
         retry = ("Retry-After", str(retry_after(result)))
         return Decision(429, (retry, *headers), result, violated)
 
@@ -185,7 +206,7 @@ class RequestLimiter:
         if plan is None:
             return PASS
         try:
-            result = plan.limiter.consume(plan.costs)
+            result = plan.limiter.consume(plan.tokens)
         except Exception:
             return self.failed()
         return self.decision(plan, result)
@@ -199,7 +220,7 @@ class RequestLimiter:
         if plan is None:
             return PASS
         try:
-            result = await plan.limiter.aconsume(plan.costs)
+            result = await plan.limiter.aconsume(plan.tokens)
         except Exception:
             return self.failed()
         return self.decision(plan, result)
