@@ -119,7 +119,7 @@ def test_sliding_window_sql_is_the_python_policy(
     replay(storage, *scenario)
 
 
-GOOD = {
+GOOD: dict[str, dict[str, Any]] = {
     "token_bucket": {"limit": 5, "rate": 1.0, "tokens": 2.5, "timer": START},
     "fixed_window": {"interval": 1.0, "start": START, "hits": [4, 1], "timer": START},
     "sliding_window": {
