@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from throttle_core.clock import FrozenClock
+from throttle_core.errors import ThrottleError
 from throttle_core.factory import RateLimiterFactory
 from throttle_core.storage.memory import InMemoryStorage
 
@@ -46,9 +47,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="throttle", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="show each policy deciding a scripted burst")
+    pg_init = commands.add_parser("pg-init", help="create PostgresStorage's table (idempotent)")
+    pg_init.add_argument("url", help="postgresql://user@host/db (a ?table= parameter works too)")
+    pg_init.add_argument("--table", help="table name, optionally schema.name")
     args = parser.parse_args(argv)
     if args.command == "demo":
         demo()
+    if args.command == "pg-init":
+        from throttle_core.storage.postgres import pg_init as run_pg_init
+
+        try:
+            print(run_pg_init(args.url, args.table))
+        except ThrottleError as error:
+            print(f"throttle pg-init: {error}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -26,7 +26,7 @@ from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from throttle_core.clock import Clock
-from throttle_core.errors import ConfigError
+from throttle_core.errors import ConfigError, ThrottleError
 from throttle_core.policies import (
     STATE_VERSION,
     FixedWindow,
@@ -50,6 +50,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
 _LARGEST_DOUBLE = "1.7976931348623157e308"
 _SMALLEST_DOUBLE = "2.2250738585072014e-308"
 _IDLE = psycopg.pq.TransactionStatus.IDLE
+NOT_SET_UP = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction)
 
 
 def table_identifier(table: object) -> tuple[str, ...]:
@@ -392,6 +393,8 @@ class PostgresStorage:
                     query = program.send(Outcome(rows, cursor.rowcount))
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
+            except NOT_SET_UP as error:
+                raise self._not_set_up(error) from error
 
     async def _adrive(self, program: Program[T]) -> T:
         if not self._can_async():
@@ -406,6 +409,15 @@ class PostgresStorage:
                     query = program.send(Outcome(rows, cursor.rowcount))
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
+            except NOT_SET_UP as error:
+                raise self._not_set_up(error) from error
+
+    def _not_set_up(self, error: psycopg.Error) -> ConfigError:
+        return ConfigError(
+            f"the table {self.table!r} or its decision function is missing "
+            f"({error.diag.message_primary}); create them with storage.create_table() "
+            f"or `throttle pg-init URL --table {self.table}`"
+        )
 
     def _can_async(self) -> bool:
         return self._conninfo is not None or isinstance(
@@ -515,17 +527,34 @@ async def _aautocommit(connection: psycopg.AsyncConnection[Any]) -> AsyncIterato
         await connection.set_autocommit(False)
 
 
-def storage_from_url(url: str, **options: Any) -> PostgresStorage:
-    """A `PostgresStorage` owning its pools, from "postgresql://…" or "postgres://…"; a `table`
-    query parameter names the table (`options` win over it); other parameters go to libpq."""
+def split_url(url: str) -> tuple[str, str | None]:
+    """A "postgresql://…" or "postgres://…" URL as libpq's conninfo and its `table` parameter."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("postgresql", "postgres"):
         raise ConfigError(f"not a PostgreSQL URL: {url!r}; use postgresql://user@host/db")
     query = parse_qsl(parts.query, keep_blank_values=True)
-    for name, value in query:
-        if name == "table":
-            options.setdefault("table", value)
-    conninfo = urlunsplit(
-        parts._replace(query=urlencode([q for q in query if q[0] != "table"], quote_via=quote))
-    )
+    table = next((value for name, value in query if name == "table"), None)
+    rest = urlencode([(n, v) for n, v in query if n != "table"], quote_via=quote)
+    return urlunsplit(parts._replace(query=rest)), table
+
+
+def storage_from_url(url: str, **options: Any) -> PostgresStorage:
+    """A `PostgresStorage` owning its pools, from "postgresql://…" or "postgres://…"; a `table`
+    query parameter names the table (`options` win over it); other parameters go to libpq."""
+    conninfo, table = split_url(url)
+    if table is not None:
+        options.setdefault("table", table)
     return PostgresStorage(conninfo, **options)
+
+
+def pg_init(url: str, table: str | None = None) -> str:
+    """`throttle pg-init URL [--table NAME]`: create the table, index and function."""
+    conninfo, url_table = split_url(url)
+    storage_table = table or url_table or DEFAULT_TABLE
+    table_identifier(storage_table)
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as connection:
+            PostgresStorage(connection, storage_table).create_table()
+    except psycopg.Error as error:
+        raise ThrottleError(f"could not set up {storage_table!r}: {error}") from error
+    return f"{storage_table}: table, expires_at index and decision function ready"
