@@ -13,7 +13,7 @@ BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def blocks() -> list[object]:
-    found = []
+    found: list[object] = []
     for name in DOCUMENTS:
         text = (ROOT / name).read_text()
         for number, match in enumerate(BLOCK.finditer(text), 1):

@@ -46,6 +46,7 @@ class RouteLimit:
     Each route counts on its own (its path template scopes the counter) unless the limit has
     an `id`, which names one counter shared by every route using it. `storage` (a storage or
     URL; default: in memory, per dependency) may be the middleware's own storage object.
+    Options are validated when the dependency is made.
     """
 
     def __init__(

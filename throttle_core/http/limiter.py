@@ -38,7 +38,8 @@ LimitSpec = str | Mapping[str, Any] | Rule
 
 
 LIMITERS_KEPT = 4096
-"""Limiters each rule keeps for its most recent keys, so a busy key costs no new objects."""
+"""Limiters a limit keeps for the keys it saw lately (all dropped when it has this many), so a
+busy key costs no new objects per request."""
 
 
 @dataclass(frozen=True, slots=True)
