@@ -24,7 +24,7 @@ from tests.conformance.bench import Bench
 from tests.conftest import START
 from tests.core.storage.contention import CONFIGS, LIMIT, admitted_under_contention
 from tests.redis_support import HOST, RedisServer, free_port, redis_servers
-from throttle_core import FrozenClock
+from throttle_core import FrozenClock, RateLimiterFactory, storage_from_url
 from throttle_core.storage.redis import RedisStorage
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -120,3 +120,16 @@ def test_contention_through_the_cluster_is_exact(cluster: list[RedisServer]) -> 
     url = "redis+cluster://" + ",".join(f"{HOST}:{s.port}" for s in cluster)
     prefix = f"test:cluster-contention:{uuid.uuid4().hex}:"
     assert admitted_under_contention(url, prefix) == dict.fromkeys(CONFIGS, LIMIT)
+
+
+async def test_a_cluster_url_gives_sync_and_asyncio_clients(cluster: list[RedisServer]) -> None:
+    url = f"redis+cluster://{HOST}:{cluster[0].port}?max_connections=5"
+    storage = storage_from_url(url, prefix=f"test:cluster-url:{uuid.uuid4().hex}:")
+    factory = RateLimiterFactory(CONFIGS["sliding_window"], storage, clock=FrozenClock(START))
+    limiters = [factory.create(f"user-{n}") for n in range(20)]
+    for limiter in limiters:
+        assert limiter.consume(400).remaining == LIMIT - 400
+        assert (await limiter.aconsume(600)).remaining == 0
+        assert not (await limiter.aconsume(1)).accepted
+    storage.close()
+    await storage.aclose()

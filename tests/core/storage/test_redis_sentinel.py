@@ -133,3 +133,15 @@ def test_failover_during_traffic_loses_at_most_the_decisions_in_flight(
     survived = storage.fetch(limiter.id).hits[0] - (counts["accepted"] - switched)
     assert before <= survived <= switched + counts["connection errors"]
     storage.close()
+
+
+async def test_asyncio_client_through_sentinel(sentinel: Sentinel) -> None:
+    url = f"redis+sentinel://{HOST}:{sentinel.port}/{SERVICE}"
+    storage = storage_from_url(url, prefix=f"test:sentinel-async:{uuid.uuid4().hex}:")
+    config = {"policy": "token_bucket", "id": "a", "limit": 5, "rate": "5/minute"}
+    limiter = RateLimiterFactory(config, storage, clock=FrozenClock(START)).create("k")
+    assert (await limiter.aconsume(5)).remaining == 0
+    assert not (await limiter.aconsume()).accepted
+    assert limiter.consume(0).retry_after == pytest.approx(12.0)
+    await storage.aclose()
+    storage.close()

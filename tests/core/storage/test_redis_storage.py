@@ -247,6 +247,15 @@ async def test_storage_from_url_makes_both_clients_with_pool_options(
     await storage.aclose()
 
 
+def test_rediss_url_makes_tls_clients() -> None:
+    storage = storage_from_url("rediss://cache.example:6380/3?ssl_cert_reqs=none")
+    assert isinstance(storage, RedisStorage)
+    for is_async in (False, True):
+        pool = storage._client(is_async, "test").connection_pool
+        assert "SSL" in pool.connection_class.__name__
+        assert (pool.connection_kwargs["port"], pool.connection_kwargs["db"]) == (6380, 3)
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
