@@ -6,12 +6,12 @@ import hashlib
 import re
 
 MAX_PART_BYTES = 200
-_PLAIN = re.compile(r"[\x21-\x24\x26-\x39\x3b-\x7e]*")
+_UNSAFE = re.compile(r"[^\x21-\x24\x26-\x39\x3b-\x7e]")
 
 
 def escape_part(part: str) -> str:
     """Percent-encode `%`, `:` and bytes outside 0x21–0x7E; hash parts over 200 UTF-8 bytes."""
-    if len(part) <= MAX_PART_BYTES and _PLAIN.fullmatch(part):
+    if len(part) <= MAX_PART_BYTES and _UNSAFE.search(part) is None:
         return part
     raw = part.encode("utf-8", "surrogatepass")
     if len(raw) > MAX_PART_BYTES:

@@ -18,10 +18,14 @@ log = logging.getLogger("throttle_core.limiter")
 
 SHARED_LOCAL_LOCK = LocalLock()
 """The lock used for storages without an atomic consume when no lock is given."""
+SYSTEM_CLOCK = SystemClock()
+"""The clock of limiters given none (stateless, so one serves them all)."""
 
 
 def check_tokens(tokens: object, limit: int) -> int:
     """`tokens` must be an int from 0 to the limit: more could never be granted."""
+    if type(tokens) is int and 0 <= tokens <= limit:
+        return tokens
     if isinstance(tokens, bool) or not isinstance(tokens, int):
         raise TypeError(f"tokens must be an int, got {tokens!r}")
     if tokens < 0 or tokens > limit:
@@ -64,7 +68,7 @@ class Limiter:
         self.lock = lock if lock is not None else SHARED_LOCAL_LOCK
         self.lock_timeout = lock_timeout
         self.clock = clock
-        self.time: Clock = clock or SystemClock()
+        self.time: Clock = clock or SYSTEM_CLOCK
 
     @property
     def limit(self) -> int:
@@ -134,7 +138,8 @@ class Limiter:
 
     def _decide(self, tokens: int, max_wait: float | None) -> RateLimit:
         if self.atomic:
-            return self.storage.consume(self.policy, self.id, tokens, max_wait, self._now())  # type: ignore[no-any-return]
+            now = None if self.clock is None else self.clock.now()
+            return self.storage.consume(self.policy, self.id, tokens, max_wait, now)  # type: ignore[no-any-return]
         acquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
         try:
             new, result = self.policy.decide(
@@ -191,7 +196,7 @@ class NoLimiter:
 
     def __init__(self, id: str = "", *, clock: Clock | None = None) -> None:
         self.id = id
-        self.time: Clock = clock or SystemClock()
+        self.time: Clock = clock or SYSTEM_CLOCK
 
     limit = UNLIMITED
 

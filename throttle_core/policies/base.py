@@ -18,7 +18,11 @@ def ttl_seconds(seconds: float) -> int:
 
 
 class StateBase:
-    """Encoding shared by the policy states: `to_dict()` / `from_dict()` with "type" and "v"."""
+    """Encoding shared by the policy states: `to_dict()` / `from_dict()` with "type" and "v".
+
+    States are plain slotted dataclasses, cheap to build on every decision; nothing changes
+    one in place: policies return a new state for every change.
+    """
 
     __slots__ = ()
     type: ClassVar[str]

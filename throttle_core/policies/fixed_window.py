@@ -13,7 +13,7 @@ Align = Literal["clock", "first_hit"]
 ALIGNMENTS: tuple[Align, ...] = ("clock", "first_hit")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FixedWindowState(StateBase):
     """`hits[k]` counts window [start + k·interval, start + (k+1)·interval); k > 0 are bookings."""
 

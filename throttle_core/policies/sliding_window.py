@@ -11,7 +11,7 @@ from throttle_core.policies.base import StateBase, ttl_seconds
 from throttle_core.result import RateLimit
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SlidingWindowState(StateBase):
     """Counts of the clock-aligned window starting at `start` and of the one before it."""
 

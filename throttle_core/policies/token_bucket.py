@@ -11,7 +11,7 @@ from throttle_core.policies.base import StateBase, ttl_seconds
 from throttle_core.result import RateLimit
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TokenBucketState(StateBase):
     """`tokens` in the bucket at time `timer` (negative while in debt)."""
 
