@@ -40,7 +40,7 @@ class Limits(Adapter):
             close = storage.storage.close
         else:
             storage = limits.storage.MemoryStorage()
-            close = storage.reset
+            close = storage.timer.cancel
         strategy = getattr(limits.strategies, STRATEGIES[algorithm])(storage)
         item = limits.RateLimitItemPerSecond(limit, period)
         return Limiter(functools.partial(strategy.hit, item), close)
