@@ -43,8 +43,9 @@ class RouteLimit:
     """A limit for the routes that depend on it; exported as `throttle_asgi.RateLimit` (not to
     be confused with `throttle_core.RateLimit`, the result of a decision).
 
-    Each route counts on its own (its path template scopes the counter) unless the limit has
-    an `id`, which names one counter shared by every route using it. `storage` (a storage or
+    Each route counts on its own (its path template, which FastAPI puts in the scope, scopes
+    the counter) unless the limit has an `id`, which names one counter shared by every route
+    using it. `storage` (a storage or
     URL; default: in memory, per dependency) may be the middleware's own storage object.
     Options are validated when the dependency is made.
     """
@@ -93,7 +94,7 @@ class RouteLimit:
         return RequestLimiter(rules=[scoped], **self.options)
 
     async def __call__(self, request: Request, response: Response) -> None:
-        route = getattr(request.scope.get("route"), "path", None) or request.scope["path"]
+        route = getattr(request.scope.get("route"), "path", "")
         limiter = self.limiters.get(route)
         if limiter is None:
             limiter = self.limiters[route] = self._limiter(route)
