@@ -75,10 +75,8 @@ class RateLimitMiddleware:
         self.exempt_routes = ExemptRoutes()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not self.limiter.enabled:
-            await self.app(scope, receive, send)
-            return
-        if self.exempt_routes(scope, self.app):
+        limited = scope["type"] in ("http", "websocket") and self.limiter.enabled
+        if not limited or self.exempt_routes(scope, self.app):
             await self.app(scope, receive, send)
             return
         view = request_view(scope)
