@@ -47,10 +47,10 @@ local function round_half_even(x)
   return f
 end
 
--- The stored state of policy `kind`, or nil and why not: "" (no state), "bad" (undecodable)
--- or "other:<type>" (a state of another policy). `floats` and `ints` name its number fields,
--- `counts` its array of hit counts (if any).
-local function load(kind, floats, ints, counts)
+-- The stored state of policy `kind` if it decodes with the right type, version and id, or nil
+-- and why not: "" (no state), "bad" (undecodable) or "other:<type>" (another policy's state).
+-- Each policy then checks its own fields with `finite` and `integral`.
+local function load(kind)
   local raw = redis.call('GET', key)
   if not raw then
     return nil, ''
@@ -68,44 +68,17 @@ local function load(kind, floats, ints, counts)
   if s.v ~= 1 or type(s.id) ~= 'string' then
     return nil, 'bad'
   end
-  for _, f in ipairs(floats) do
-    if not finite(s[f]) then
-      return nil, 'bad'
-    end
-  end
-  for _, f in ipairs(ints) do
-    if not integral(s[f]) then
-      return nil, 'bad'
-    end
-  end
-  if counts then
-    local hits = s[counts]
-    if type(hits) ~= 'table' or #hits == 0 then
-      return nil, 'bad'
-    end
-    for _, h in ipairs(hits) do
-      if not integral(h) or h < 0 then
-        return nil, 'bad'
-      end
-    end
-  end
   return s, ''
 end
 
--- Write a state as the JSON its Python `to_dict()` makes: `fields` is a list of
--- {name, json text}; the key expires after the state's `expiration_time`.
-local function store(kind, state_id, fields, ttl)
-  local parts = {'{"type":"', kind, '","v":1,"id":', cjson.encode(state_id)}
-  for _, f in ipairs(fields) do
-    parts[#parts + 1] = ',"' .. f[1] .. '":' .. f[2]
-  end
-  parts[#parts + 1] = '}'
-  redis.call('SET', key, table.concat(parts), 'EX', string.format('%d', math.max(1, math.ceil(ttl))))
+-- Write a state (`json`: what its Python `to_dict()` makes), expiring after `ttl` seconds
+-- rounded up, at least one: the state's `expiration_time`.
+local function store(json, ttl)
+  redis.call('SET', key, json, 'EX', string.format('%d', math.max(1, math.ceil(ttl))))
 end
 
 -- A decision as one line: accepted (1/0), remaining, retry_after, reset_after, now, status.
 local function reply(accepted, remaining, retry, reset, status)
-  return table.concat({accepted and '1' or '0', string.format('%d', remaining), num(retry),
-    num(reset), now_text, status}, ' ')
+  return string.format('%s %d %s %s %s %s', accepted and '1' or '0', remaining, num(retry),
+    num(reset), now_text, status)
 end
-

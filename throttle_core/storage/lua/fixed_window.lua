@@ -2,7 +2,22 @@
 local limit, interval_text, align = string.match(ARGV[3], '^(%S+) (%S+) (%S+)$')
 local interval = tonumber(interval_text)
 limit = tonumber(limit)
-local s, status = load('fixed_window', {'interval', 'start', 'timer'}, {}, 'hits')
+local function valid_counts(hits)
+  if type(hits) ~= 'table' or #hits == 0 then
+    return false
+  end
+  for _, h in ipairs(hits) do
+    if not integral(h) or h < 0 then
+      return false
+    end
+  end
+  return true
+end
+
+local s, status = load('fixed_window')
+if s and not (finite(s.interval) and finite(s.start) and valid_counts(s.hits) and finite(s.timer)) then
+  s, status = nil, 'bad'
+end
 
 local function tail(hits, shift)
   local rest = {}
@@ -51,13 +66,13 @@ local function result(accepted, start, hits, retry)
 end
 
 local function save(state_id, start, hits)
-  local counts = {}
+  local texts = {}
   for i, count in ipairs(hits) do
-    counts[i] = num(count)
+    texts[i] = num(count)
   end
-  store('fixed_window', state_id,
-    {{'interval', interval_text}, {'start', num(start)},
-     {'hits', '[' .. table.concat(counts, ',') .. ']'}, {'timer', now_text}},
+  store(string.format(
+    '{"type":"fixed_window","v":1,"id":%s,"interval":%s,"start":%s,"hits":[%s],"timer":%s}',
+    cjson.encode(state_id), interval_text, num(start), table.concat(texts, ','), now_text),
     start + #hits * interval - now)
 end
 

@@ -4,7 +4,11 @@
 local limit, interval_text = string.match(ARGV[3], '^(%S+) (%S+)$')
 local interval = tonumber(interval_text)
 limit = tonumber(limit)
-local s, status = load('sliding_window', {'interval', 'start', 'timer'}, {'previous', 'current'})
+local s, status = load('sliding_window')
+if s and not (finite(s.interval) and finite(s.start) and integral(s.previous)
+    and integral(s.current) and finite(s.timer)) then
+  s, status = nil, 'bad'
+end
 
 -- (start, previous, current) of the window holding `now`.
 local function windows()
@@ -63,9 +67,10 @@ local function result(accepted, start, previous, current, retry)
 end
 
 local function save(state_id, start, previous, current)
-  store('sliding_window', state_id,
-    {{'interval', interval_text}, {'start', num(start)}, {'previous', num(previous)},
-     {'current', num(current)}, {'timer', now_text}},
+  store(string.format(
+    '{"type":"sliding_window","v":1,"id":%s,"interval":%s,"start":%s,"previous":%s,'
+      .. '"current":%s,"timer":%s}',
+    cjson.encode(state_id), interval_text, num(start), num(previous), num(current), now_text),
     start + 2 * interval - now)
 end
 

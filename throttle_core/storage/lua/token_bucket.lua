@@ -1,7 +1,10 @@
 -- Token bucket (throttle_core/policies/token_bucket.py). ARGV[3]: "<limit> <per second>".
 local limit_text, rate_text = string.match(ARGV[3], '^(%S+) (%S+)$')
 local limit, per_second = tonumber(limit_text), tonumber(rate_text)
-local s, status = load('token_bucket', {'rate', 'tokens', 'timer'}, {'limit'})
+local s, status = load('token_bucket')
+if s and not (integral(s.limit) and finite(s.rate) and finite(s.tokens) and finite(s.timer)) then
+  s, status = nil, 'bad'
+end
 
 local function available()
   if not s then
@@ -34,8 +37,9 @@ local function result(accepted, left, retry)
 end
 
 local function save(state_id, left, timer)
-  store('token_bucket', state_id,
-    {{'limit', limit_text}, {'rate', rate_text}, {'tokens', num(left)}, {'timer', num(timer)}},
+  store(string.format(
+    '{"type":"token_bucket","v":1,"id":%s,"limit":%s,"rate":%s,"tokens":%s,"timer":%s}',
+    cjson.encode(state_id), limit_text, rate_text, num(left), num(timer)),
     (limit - left) / per_second)
 end
 
