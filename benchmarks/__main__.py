@@ -16,13 +16,14 @@ import psycopg
 import redis
 
 from benchmarks.record import Row
-from benchmarks.report import Run, versions
+from benchmarks.report import Run, refresh_doc, versions
 from benchmarks.services import private_redis
 from benchmarks.settings import QUICK, Services, Settings
 from benchmarks.workloads import exactness, frameworks, memory, postgres
 from benchmarks.workloads import redis as redis_workload
 
 RESULTS = Path(__file__).resolve().parent / "results"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 POSTGRES_URL = os.environ.get(
     "THROTTLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -148,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> Run:
     )
     run.write(args.out)
     print(f"wrote {args.out}/latest.md, latest.json, latest.png")
+    if not args.quick and args.out == RESULTS:
+        refresh_doc(DOCS, run.markdown())
+        print(f"refreshed the latest results in {DOCS}")
     return run
 
 

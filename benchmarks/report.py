@@ -13,6 +13,8 @@ from benchmarks.adapters import ADAPTERS, OURS, PEERS, POLICIES
 from benchmarks.chart import Bar, bar_chart
 from benchmarks.record import Row
 
+DOC_START = "<!-- latest results: written by `make bench` -->"
+DOC_END = "<!-- end of latest results -->"
 OUR = OURS.library
 RATE = "decisions_per_s"
 PEER_NAMES = [peer.library for peer in PEERS]
@@ -416,6 +418,18 @@ def counted(goal: str, rows: Sequence[Row], expected: str) -> Target:
     )
     met = all(r.metrics["accepted"] == r.metrics[expected] for r in rows) if rows else None
     return Target(goal, result or "—", met)
+
+
+def refresh_doc(path: Path, markdown: str) -> None:
+    """Put a run's report between the markers of `path` (docs/performance.md), its headings
+    one level deeper and without its title, so the page always shows the latest table."""
+    text = path.read_text()
+    head, start, rest = text.partition(DOC_START)
+    _, end, tail = rest.partition(DOC_END)
+    if not start or not end:
+        raise ValueError(f"{path} lacks the markers {DOC_START!r} and {DOC_END!r}")
+    body = ["#" + line if line.startswith("#") else line for line in markdown.splitlines()[1:]]
+    path.write_text(head + start + "\n" + "\n".join(body).strip("\n") + "\n\n" + end + tail)
 
 
 def versions() -> dict[str, str]:

@@ -16,6 +16,7 @@ from benchmarks.__main__ import main
 from benchmarks.adapters import ADAPTERS, OURS, Adapter, Backend
 from benchmarks.chart import Bar, bar_chart
 from benchmarks.frameworks import APP_ADAPTERS, BASELINES, AppAdapter
+from benchmarks.report import DOC_END, DOC_START, refresh_doc
 from benchmarks.services import CommandLog
 from benchmarks.workloads.frameworks import asgi_rate
 
@@ -96,3 +97,18 @@ def test_a_quick_run_writes_every_section_with_our_rows(tmp_path: Path, postgres
     assert all(r["metrics"]["accepted"] == r["metrics"]["limit"] for r in exact)
     counted = [r for r in rows if r["workload"] == "redis" and r["library"] == OURS.library]
     assert all(r["metrics"]["client_commands"] == 1 for r in counted)
+
+
+def test_the_doc_gets_the_latest_report_between_its_markers(tmp_path: Path) -> None:
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Perf\n\nbefore\n\n{DOC_START}\nold table\n{DOC_END}\nafter\n")
+    refresh_doc(doc, "# Title\n\n## 1. One key\n\n| a |\n")
+    assert doc.read_text() == (
+        f"# Perf\n\nbefore\n\n{DOC_START}\n### 1. One key\n\n| a |\n\n{DOC_END}\nafter\n"
+    )
+    refresh_doc(doc, "# Title\n\n## 2. Again\n")
+    assert "### 2. Again" in doc.read_text()
+    assert "One key" not in doc.read_text()
+    doc.write_text("no markers")
+    with pytest.raises(ValueError, match="markers"):
+        refresh_doc(doc, "# Title\n")
