@@ -43,18 +43,30 @@ def request_view(scope: Scope) -> RequestView:
     )
 
 
+_NAMES: dict[str, bytes] = {}
+"""Header names as ASGI wants them (lower-case latin-1 bytes), encoded once each."""
+
+
+def _name(name: str) -> bytes:
+    encoded = _NAMES.get(name)
+    if encoded is None:
+        encoded = _NAMES[name] = name.lower().encode("latin-1")
+    return encoded
+
+
 def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
     """`send` that adds `headers` to the response start (or the WebSocket accept), leaving alone
     any header the application set itself; every other message passes untouched."""
     if not headers:
         return send
-    extra = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    extra = [(_name(name), value.encode("latin-1")) for name, value in headers]
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] in _HEADED:
-            own = list(message.get("headers", ()))
-            present = {bytes(name).lower() for name, _ in own}
-            message = {**message, "headers": own + [h for h in extra if h[0] not in present]}
+            own = list(message.get("headers") or ())
+            present = {name.lower() for name, _ in own}
+            own += [pair for pair in extra if pair[0] not in present]
+            message = {**message, "headers": own}
         await send(message)
 
     return send_with_headers
