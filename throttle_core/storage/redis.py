@@ -8,9 +8,10 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import import_module
 from importlib.resources import files
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from redis import Redis
@@ -57,8 +58,7 @@ SCRIPTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptCall:
+class ScriptCall(NamedTuple):
     """Everything one EVALSHA needs, built without I/O so the sync and async paths share it."""
 
     script: LuaScript
@@ -73,6 +73,7 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
+@lru_cache(maxsize=1024)
 def policy_args(policy: LimiterPolicy) -> tuple[LuaScript, str]:
     """The script deciding `policy`, and the policy's parameters as that script reads them."""
     if isinstance(policy, TokenBucket):
@@ -86,10 +87,6 @@ def policy_args(policy: LimiterPolicy) -> tuple[LuaScript, str]:
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def _braces(part: str) -> str:
-    return part.replace("{", "%7B").replace("}", "%7D")
 
 
 def is_async_client(client: Any) -> bool:
@@ -156,10 +153,12 @@ class RedisStorage:
         for a limiter without a key. The braces are the Cluster hash tag, so every limit on
         one request key lands in one slot; `{` and `}` inside the id are written %7B and %7D
         so that no id can move or split the tag."""
+        if "{" in id or "}" in id:
+            id = id.replace("{", "%7B").replace("}", "%7D")
         config_id, sep, part = id.partition(":")
         if not sep:
-            return f"{self.prefix}{{{_braces(config_id)}}}"
-        return f"{self.prefix}{_braces(config_id)}:{{{_braces(part)}}}"
+            return f"{self.prefix}{{{config_id}}}"
+        return f"{self.prefix}{config_id}:{{{part}}}"
 
     def _client(self, is_async: bool, method: str) -> Any:
         client = self._clients.get(is_async)
