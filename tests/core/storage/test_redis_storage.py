@@ -4,8 +4,7 @@ NOSCRIPT recovery, sync/async client mix-ups, URLs, and one EVALSHA per decision
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ import redis.asyncio
 from redis.crc import key_slot
 
 from tests.conftest import START
-from tests.redis_support import RedisServer, delete_keys, redis_servers
+from tests.redis_support import RedisServer, aclient, client, prefix, redis_servers
 from tests.test_docs import BLOCK, ROOT
 from throttle_core import (
     CompoundRateLimiterFactory,
@@ -27,6 +26,7 @@ from throttle_core.policies import FixedWindowState, TokenBucketState
 from throttle_core.storage.redis import RedisStorage
 
 pytestmark = pytest.mark.redis
+__all__ = ["aclient", "client", "prefix"]
 
 BUCKET = {"policy": "token_bucket", "id": "api", "limit": 10,
           "rate": {"interval": "1 minute", "amount": 10}}  # fmt: skip
@@ -36,27 +36,6 @@ CONFIGS = [
     {"policy": "fixed_window", "id": "fh", "limit": 10, "interval": 60, "align": "first_hit"},
     {"policy": "sliding_window", "id": "sw", "limit": 10, "interval": 60},
 ]
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_url)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-async def aclient(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
-    connection = redis.asyncio.Redis.from_url(redis_url)
-    yield connection
-    await connection.aclose()
-
-
-@pytest.fixture
-def prefix(client: redis.Redis) -> Iterator[str]:
-    private = f"test:redis-storage:{uuid.uuid4().hex}:"
-    yield private
-    delete_keys(client, private)
 
 
 @pytest.fixture
