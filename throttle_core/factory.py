@@ -9,8 +9,7 @@ from throttle_core.clock import Clock
 from throttle_core.compound import CompoundLimiter
 from throttle_core.duration import Rate, parse_count, parse_interval, parse_limits
 from throttle_core.errors import ConfigError
-from throttle_core.ids import state_id
-from throttle_core.storage.base import is_atomic
+from throttle_core.ids import state_ids
 from throttle_core.limiter import Limiter, NoLimiter
 from throttle_core.policies import (
     ALIGNMENTS,
@@ -19,6 +18,7 @@ from throttle_core.policies import (
     SlidingWindow,
     TokenBucket,
 )
+from throttle_core.storage.base import is_atomic
 
 FIELDS: dict[str, frozenset[str]] = {
     "token_bucket": frozenset({"policy", "id", "limit", "rate"}),
@@ -118,6 +118,7 @@ class RateLimiterFactory:
         self.lock = lock
         self.clock = clock
         self._atomic = is_atomic(self.storage)
+        self._state_id = state_ids(self.id)
 
     @property
     def limit(self) -> int:
@@ -125,7 +126,7 @@ class RateLimiterFactory:
 
     def create(self, key: str | None = None) -> Limiter | NoLimiter:
         """The limiter for `key` (state id `<id>:<key>`, or `<id>` for no key)."""
-        sid = state_id(self.id, key)
+        sid = self._state_id(key)
         if self.policy is None:
             return NoLimiter(sid, clock=self.clock)
         return Limiter(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 
 MAX_PART_BYTES = 200
 _UNSAFE = re.compile(r"[^\x21-\x24\x26-\x39\x3b-\x7e]")
@@ -21,8 +22,16 @@ def escape_part(part: str) -> str:
     )
 
 
+def state_ids(config_id: str) -> Callable[[str | None], str]:
+    """`state_id` for one config id, escaped once: what a factory calls for every key."""
+    prefix = escape_part(config_id)
+
+    def state_id_of(key: str | None) -> str:
+        return f"{prefix}:{escape_part(key)}" if key else prefix
+
+    return state_id_of
+
+
 def state_id(config_id: str, key: str | None) -> str:
     """The id a limiter's state is stored under: the escaped config id, then ":" and the key."""
-    if not key:
-        return escape_part(config_id)
-    return f"{escape_part(config_id)}:{escape_part(key)}"
+    return state_ids(config_id)(key)

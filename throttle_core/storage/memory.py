@@ -9,7 +9,7 @@ from typing import Any
 
 from throttle_core.clock import Clock, SystemClock
 from throttle_core.errors import ConfigError
-from throttle_core.policies import LimiterPolicy
+from throttle_core.policies import LimiterPolicy, StateBase
 from throttle_core.result import RateLimit
 
 log = logging.getLogger("throttle_core.storage")
@@ -36,15 +36,24 @@ class InMemoryStorage:
     def __len__(self) -> int:
         return len(self._data)
 
-    def _get(self, id: str, now: float) -> Any:
+    def _get(self, id: str, now: float, state_type: type[StateBase] | None = None) -> Any:
+        """The live state under `id`, now the most recently used, or None. With `state_type`,
+        a state of another type (another policy's, under the same id) is dropped, logged."""
         entry = self._data.get(id)
         if entry is None:
             return None
-        if entry[0] <= now:
+        expires, state = entry
+        if expires <= now:
             del self._data[id]
             return None
+        if state_type is not None and type(state) is not state_type:
+            del self._data[id]
+            log.warning(
+                "ignoring a %s state under %r for a %s limiter", state.type, id, state_type.type
+            )
+            return None
         self._data.move_to_end(id)
-        return entry[1]
+        return state
 
     def _put(self, state: Any, now: float, known: bool) -> None:
         """Store `state` as the most recent entry; a new key first makes room for itself."""
@@ -85,16 +94,6 @@ class InMemoryStorage:
     async def adelete(self, id: str) -> None:
         self.delete(id)
 
-    def _current(self, policy: LimiterPolicy, id: str, now: float) -> Any:
-        state = self._get(id, now)
-        if state is not None and type(state) is not policy.state_type:
-            del self._data[id]
-            log.warning(
-                "ignoring a %s state under %r for a %s limiter", state.type, id, policy.name
-            )
-            return None
-        return state
-
     def consume(
         self,
         policy: LimiterPolicy,
@@ -105,7 +104,7 @@ class InMemoryStorage:
     ) -> RateLimit:
         with self._lock:
             stored_now = self.clock.now()
-            state = self._current(policy, id, stored_now)
+            state = self._get(id, stored_now, policy.state_type)
             new, result = policy.decide(
                 id, state, stored_now if now is None else now, tokens, max_wait
             )
@@ -128,7 +127,7 @@ class InMemoryStorage:
     ) -> None:
         with self._lock:
             stored_now = self.clock.now()
-            state = self._current(policy, id, stored_now)
+            state = self._get(id, stored_now, policy.state_type)
             new = policy.refund(state, stored_now if now is None else now, tokens, at)
             if new is not None:
                 self._put(new, stored_now, True)
