@@ -48,9 +48,11 @@ MAX_TTL_SECONDS = 10_000_000_000
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
 _LARGEST_DOUBLE = "1.7976931348623157e308"
-_SMALLEST_DOUBLE = "2.2250738585072014e-308"
+_SMALLEST_DOUBLE = "4.9406564584124654e-324"
 _IDLE = psycopg.pq.TransactionStatus.IDLE
 NOT_SET_UP = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction)
+DECIDE_FUNCTION = (files("throttle_core.storage") / "postgres.sql").read_text("utf-8")
+"""The decision function's DDL, with the table's names and checks still to fill in."""
 
 
 def table_identifier(table: object) -> tuple[str, ...]:
@@ -64,7 +66,7 @@ def table_identifier(table: object) -> tuple[str, ...]:
     return tuple(table.split(".", 1))
 
 
-def _number_checks(name: str, kind: str) -> list[str]:
+def _field_checks(name: str, kind: str) -> list[str]:
     field = f'@."{name}"'
     if kind == "str":
         return [f'{field}.type() == "string"']
@@ -83,10 +85,12 @@ def _number_checks(name: str, kind: str) -> list[str]:
 
 
 def state_jsonpath(state_type: type[StateBase]) -> str:
-    """A jsonpath matching exactly the stored dicts that `state_type.from_dict` accepts."""
+    """A jsonpath matching the stored dicts that `state_type.from_dict` accepts: the fields
+    its dataclass declares, with their JSON types and finite doubles (the SQL function also
+    requires hit counts written as plain digits, as `from_dict` does)."""
     checks = [f'@."type" == "{state_type.type}"', f'@."v" == {STATE_VERSION}']
     for field in fields(state_type):  # type: ignore[arg-type]
-        checks += _number_checks(field.name, str(field.type))
+        checks += _field_checks(field.name, str(field.type))
     return "strict $ ? (" + " && ".join(checks) + ")"
 
 
@@ -139,7 +143,6 @@ class Statements:
             "SELECT stored_state::text, decided_at FROM {f}(%s, %s, %s::bigint, %s::float8, %s, "
             "%s::bigint, %s::float8, %s::float8, %s::float8, %s::float8, %s::boolean)"
         ).format(f=self.function)
-        template = (files("throttle_core.storage") / "postgres.sql").read_text("utf-8")
         checks = {
             f"{cls.type}_valid": sql.Literal(state_jsonpath(cls))
             for cls in (TokenBucket.state_type, FixedWindow.state_type, SlidingWindow.state_type)
@@ -156,7 +159,7 @@ class Statements:
                 sql.SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} (expires_at)").format(
                     i=index, **fmt
                 ),
-                sql.SQL(template).format(
+                sql.SQL(DECIDE_FUNCTION).format(
                     table=self.table,
                     function=self.function,
                     max_ttl=sql.Literal(MAX_TTL_SECONDS),

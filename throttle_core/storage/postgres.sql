@@ -54,9 +54,8 @@ BEGIN
                 WHEN 'token_bucket' THEN {token_bucket_valid}::jsonpath
                 WHEN 'fixed_window' THEN {fixed_window_valid}::jsonpath
                 ELSE {sliding_window_valid}::jsonpath END)
-            AND (p_policy <> 'fixed_window' OR NOT EXISTS (
-                SELECT FROM jsonb_array_elements_text(stored_state -> 'hits') AS h
-                WHERE h !~ '^[0-9]+$'))
+            AND (p_policy <> 'fixed_window'
+                OR (stored_state -> 'hits')::text ~ '^\[[0-9]{{1,18}}(, [0-9]{{1,18}})*\]$')
             THEN stored_state END;
         v_write := false;
 
@@ -96,9 +95,7 @@ BEGIN
         ELSIF p_policy = 'fixed_window' THEN
             IF v_state IS NOT NULL THEN
                 v_start := (v_state ->> 'start')::float8;
-                v_hits := ARRAY(SELECT h.value::bigint
-                    FROM jsonb_array_elements_text(v_state -> 'hits') WITH ORDINALITY AS h
-                    ORDER BY h.ordinality);
+                v_hits := translate((v_state -> 'hits')::text, '[]', '{{}}')::bigint[];
                 v_len := cardinality(v_hits);
             END IF;
             IF p_align = 'clock' THEN
@@ -139,7 +136,7 @@ BEGIN
                 END IF;
             ELSIF p_tokens > 0 THEN
                 v_k := 0;
-                WHILE v_k < v_len AND v_hits[v_k + 1] + v_need > p_limit LOOP
+                WHILE v_k < v_len AND v_hits[v_k + 1] > p_limit - v_need LOOP
                     v_k := v_k + 1;
                 END LOOP;
                 v_wait := CASE WHEN v_k = 0 THEN 0 ELSE v_start + v_k * p_size - decided_at END;
