@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from benchmarks.adapters import Adapter, Algorithm, Backend, BackendKind
-from benchmarks.timing import Measured
+from benchmarks.timing import Measured, Sample, throughput
 
 
 @dataclass
@@ -48,6 +50,23 @@ class Contender:
     def label(self) -> str:
         return f"{self.adapter.library}/{self.algorithm.name}"
 
+    def sample(
+        self, limit: int, period: int, keys: Callable[[], Sequence[str]], warm: int
+    ) -> Sample:
+        """One timed sample: a fresh limiter, the first `warm` of `keys()` untimed, then all
+        of them timed (decisions/s); the limiter is closed afterwards."""
+
+        def run() -> float:
+            limiter = self.adapter.make(self.algorithm.name, limit, period, self.backend)
+            try:
+                batch = keys()
+                throughput(limiter.hit, batch[:warm])
+                return throughput(limiter.hit, batch)
+            finally:
+                limiter.close()
+
+        return run
+
     def row(self, workload: str) -> Row:
         return Row(
             workload, self.adapter.library, self.algorithm.name, self.algorithm.policy,
@@ -68,3 +87,10 @@ def contenders(
         for algorithm in adapter.algorithms(kind)
         if not matched_only or algorithm.policy is not None
     ]
+
+
+def fresh_key(prefix: str, count: int) -> Callable[[], list[str]]:
+    """A new key for every sample, `count` times over, so no sample sees another's state
+    (give each contender its own short `prefix`: peers build key and table names from it)."""
+    numbers = itertools.count()
+    return lambda: [f"{prefix}k{next(numbers)}"] * count

@@ -9,7 +9,7 @@ import tracemalloc
 from benchmarks.adapters import ADAPTERS, Backend
 from benchmarks.record import Contender, Row, contenders
 from benchmarks.settings import Services, Settings
-from benchmarks.timing import Sample, interleaved, throughput
+from benchmarks.timing import interleaved
 
 LIMIT = 10**9
 PERIOD = 3600
@@ -27,18 +27,8 @@ def one_key(settings: Settings, services: Services) -> list[Row]:
     keys = ["one-key"] * settings.one_key_hits
     found = contenders(ADAPTERS, backend)
 
-    def sample(contender: Contender) -> Sample:
-        def run() -> float:
-            limiter = contender.adapter.make(contender.algorithm.name, LIMIT, PERIOD, backend)
-            try:
-                throughput(limiter.hit, keys[:100])
-                return throughput(limiter.hit, keys)
-            finally:
-                limiter.close()
-
-        return run
-
-    measured = interleaved({c.label: sample(c) for c in found}, settings.repeats)
+    plan = {c.label: c.sample(LIMIT, PERIOD, lambda: keys, warm=100) for c in found}
+    measured = interleaved(plan, settings.repeats)
     rows = []
     for contender in found:
         row = contender.row("memory_one_key")
@@ -54,19 +44,8 @@ def many_keys(settings: Settings, services: Services) -> list[Row]:
     backend = Backend("memory", namespace=services.namespace, capacity=len(keys))
     found = contenders(ADAPTERS, backend, matched_only=True)
 
-    def sample(contender: Contender) -> Sample:
-        def run() -> float:
-            limiter = contender.adapter.make(
-                contender.algorithm.name, KEY_LIMIT, KEY_PERIOD, backend
-            )
-            try:
-                return throughput(limiter.hit, keys + keys)
-            finally:
-                limiter.close()
-
-        return run
-
-    measured = interleaved({c.label: sample(c) for c in found}, settings.many_keys_repeats)
+    plan = {c.label: c.sample(KEY_LIMIT, KEY_PERIOD, lambda: keys + keys, warm=0) for c in found}
+    measured = interleaved(plan, settings.many_keys_repeats)
     rows = []
     for contender in found:
         row = contender.row("memory_many_keys")

@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 
 from benchmarks.adapters import ADAPTERS, Backend
-from benchmarks.record import Contender, Row, contenders
+from benchmarks.record import Row, contenders, fresh_key
 from benchmarks.services import WireCounter
 from benchmarks.settings import Services, Settings
 from benchmarks.timing import Sample, interleaved, throughput
@@ -37,25 +37,15 @@ def run(settings: Settings, services: Services) -> list[Row]:
     def floor_hit(key: str) -> object:
         return conn.execute(upsert, (key,))
 
-    fresh = iter(range(1_000_000))
-
-    def sample(contender: Contender) -> Sample:
-        def run() -> float:
-            limiter = contender.adapter.make(contender.algorithm.name, LIMIT, PERIOD, backend)
-            key = f"key{next(fresh)}"
-            try:
-                limiter.hit(key)
-                return throughput(limiter.hit, [key] * len(keys))
-            finally:
-                limiter.close()
-
-        return run
-
     def floor() -> float:
         floor_hit("warm")
         return throughput(floor_hit, keys)
 
-    plan: dict[str, Sample] = {c.label: sample(c) for c in found} | {"floor/UPSERT": floor}
+    plan: dict[str, Sample] = {
+        c.label: c.sample(LIMIT, PERIOD, fresh_key(f"c{i}", len(keys)), warm=1)
+        for i, c in enumerate(found)
+    }
+    plan["floor/UPSERT"] = floor
     measured = interleaved(plan, settings.repeats)
     counter = WireCounter(services.postgres_url)
     try:
@@ -63,13 +53,13 @@ def run(settings: Settings, services: Services) -> list[Row]:
         rows[0].measured("decisions_per_s", measured["floor/UPSERT"])
         with psycopg.connect(counter.url, autocommit=True) as counted:
             rows[0].metrics |= count(counter, lambda k: counted.execute(upsert, (k,)), "k", 20)
-        for contender in found:
+        for i, contender in enumerate(found):
             row = contender.row("postgres")
             row.measured("decisions_per_s", measured[contender.label])
             wired = Backend("postgres", counter.url, services.namespace)
             limiter = contender.adapter.make(contender.algorithm.name, LIMIT, PERIOD, wired)
             try:
-                key = f"key{next(fresh)}"
+                key = f"c{i}counted"
                 row.metrics |= count(
                     counter, limiter.hit, key, settings.counted_decisions // 2 or 1
                 )

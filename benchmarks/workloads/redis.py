@@ -9,7 +9,7 @@ from collections.abc import Callable
 import redis
 
 from benchmarks.adapters import ADAPTERS, Backend
-from benchmarks.record import Contender, Row, contenders
+from benchmarks.record import Contender, Row, contenders, fresh_key
 from benchmarks.services import monitor
 from benchmarks.settings import Services, Settings
 from benchmarks.timing import Sample, interleaved, throughput
@@ -38,21 +38,8 @@ def run(settings: Settings, services: Services) -> list[Row]:
     backend = Backend("redis", services.redis_url, services.namespace)
     found = contenders(ADAPTERS, backend, matched_only=True)
     keys = ["one-key"] * settings.redis_hits
-    fresh = iter(range(1_000_000))
     client = redis.Redis.from_url(services.redis_url)
     raw = floors(client, services.namespace)
-
-    def sample(contender: Contender) -> Sample:
-        def run() -> float:
-            limiter = contender.adapter.make(contender.algorithm.name, LIMIT, PERIOD, backend)
-            sample_keys = [f"key{next(fresh)}"] * len(keys)
-            try:
-                throughput(limiter.hit, sample_keys[:20])
-                return throughput(limiter.hit, sample_keys)
-            finally:
-                limiter.close()
-
-        return run
 
     def floor(name: str) -> Sample:
         def run() -> float:
@@ -61,7 +48,11 @@ def run(settings: Settings, services: Services) -> list[Row]:
 
         return run
 
-    plan = {c.label: sample(c) for c in found} | {f"floor/{n}": floor(n) for n in raw}
+    plan = {
+        c.label: c.sample(LIMIT, PERIOD, fresh_key(f"c{i}", len(keys)), warm=20)
+        for i, c in enumerate(found)
+    }
+    plan |= {f"floor/{n}": floor(n) for n in raw}
     measured = interleaved(plan, settings.repeats)
     client.close()
     rows = []
@@ -69,11 +60,11 @@ def run(settings: Settings, services: Services) -> list[Row]:
         row = Row("redis", "floor", name, None, "redis")
         row.measured("decisions_per_s", measured[f"floor/{name}"])
         rows.append(row)
-    for contender in found:
+    for i, contender in enumerate(found):
         row = contender.row("redis")
         row.measured("decisions_per_s", measured[contender.label])
         if services.redis_private:
-            count_commands(row, contender, f"key{next(fresh)}", settings.counted_decisions)
+            count_commands(row, contender, f"c{i}counted", settings.counted_decisions)
         rows.append(row)
     return rows
 
