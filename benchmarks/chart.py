@@ -110,9 +110,11 @@ def bar_chart(title: str, bars: Sequence[Bar], legend: str, width: int = 1000) -
         canvas.text(10, y + 5, bar.label[:26], scale=2)
         color = GREY if bar.target is None else GREEN if bar.value >= bar.target else ORANGE
         canvas.rect(left, y + 3, at(bar.value) - left, row - 8, color)
-        canvas.text(at(bar.value) + 6, y + 5, f"{bar.value:.2f}", scale=2)
+        end = at(bar.value)
         if bar.target is not None:
             canvas.rect(at(bar.target) - 1, y, 3, row - 2, RED)
+            end = max(end, at(bar.target) + 2)
+        canvas.text(end + 6, y + 5, f"{bar.value:.2f}", scale=2)
     canvas.rect(at(1.0), top - 6, 1, row * len(bars) + 6, GREY)
     canvas.text(10, height - 30, legend, color=GREY, scale=2)
     return canvas.png()
