@@ -85,6 +85,6 @@ def count_commands(row: Row, contender: Contender, key: str, decisions: int) -> 
     row.metrics["client_commands"] = sum(log.client.values()) / decisions
     row.metrics["script_commands"] = sum(log.script.values()) / decisions
     row.note = " + ".join(
-        f"{name}" if count == decisions else f"{count / decisions:g}×{name}"
+        name if count == decisions else f"{count / decisions:g}×{name}"
         for name, count in log.client.most_common()
     )
