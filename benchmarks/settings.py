@@ -10,17 +10,17 @@ class Settings:
     """Counts per workload. Full runs are sized to finish `make bench` in a few minutes on
     two cores while giving each timed sample at least a few hundred milliseconds."""
 
-    repeats: int = 5
-    one_key_hits: int = 40_000
+    repeats: int = 7
+    one_key_hits: int = 30_000
     many_keys: int = 100_000
     many_keys_repeats: int = 3
-    redis_hits: int = 3_000
+    redis_hits: int = 2_000
     counted_decisions: int = 100
-    postgres_hits: int = 400
+    postgres_hits: int = 300
     processes: int = 4
     exact_limit: int = 100
     exact_attempts: int = 100
-    asgi_requests: int = 10_000
+    asgi_requests: int = 8_000
 
 
 QUICK = Settings(
