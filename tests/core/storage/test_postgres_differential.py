@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import START
 from tests.core.storage.test_redis_differential import Step, outcome, scenarios
@@ -87,36 +88,15 @@ def replay(storage: PostgresStorage, policy: LimiterPolicy, now: float, plan: li
         assert storage.fetch(id) == state, step
 
 
+@pytest.mark.parametrize(
+    "kind", ["token_bucket", "fixed_window:clock", "fixed_window:first_hit", "sliding_window"]
+)
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("token_bucket"))
-def test_token_bucket_sql_is_the_python_policy(
-    storage: PostgresStorage, scenario: tuple[LimiterPolicy, float, list[Step]]
+@given(data=st.data())
+def test_the_sql_function_is_the_python_policy(
+    storage: PostgresStorage, kind: str, data: st.DataObject
 ) -> None:
-    replay(storage, *scenario)
-
-
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("fixed_window:clock"))
-def test_clock_aligned_fixed_window_sql_is_the_python_policy(
-    storage: PostgresStorage, scenario: tuple[LimiterPolicy, float, list[Step]]
-) -> None:
-    replay(storage, *scenario)
-
-
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("fixed_window:first_hit"))
-def test_first_hit_fixed_window_sql_is_the_python_policy(
-    storage: PostgresStorage, scenario: tuple[LimiterPolicy, float, list[Step]]
-) -> None:
-    replay(storage, *scenario)
-
-
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("sliding_window"))
-def test_sliding_window_sql_is_the_python_policy(
-    storage: PostgresStorage, scenario: tuple[LimiterPolicy, float, list[Step]]
-) -> None:
-    replay(storage, *scenario)
+    replay(storage, *data.draw(scenarios(kind)))
 
 
 GOOD: dict[str, dict[str, Any]] = {
