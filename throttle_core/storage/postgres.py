@@ -43,6 +43,9 @@ log = logging.getLogger("throttle_core.storage")
 T = TypeVar("T")
 
 DEFAULT_TABLE = "throttle_state"
+POOL_TIMEOUT = 5.0
+"""Seconds a call waits for a connection from a pool the storage made (psycopg's default is
+30), so a database that is down fails requests quickly instead of holding them."""
 MAX_TTL_SECONDS = 10_000_000_000
 """Rows never live longer than this (about 317 years), so `expires_at` stays in range."""
 
@@ -438,8 +441,9 @@ class PostgresStorage:
         with self._guard:
             if self._pool is None:
                 self._pool = ConnectionPool(
-                    self._conninfo, kwargs={"autocommit": True}, name="throttle", open=True
-                )
+                    self._conninfo, kwargs={"autocommit": True}, name="throttle",
+                    timeout=POOL_TIMEOUT, open=True,
+                )  # fmt: skip
         return self._pool
 
     @contextmanager
@@ -462,8 +466,9 @@ class PostgresStorage:
         if self._apool is None:
             assert self._conninfo is not None
             self._apool = AsyncConnectionPool(
-                self._conninfo, kwargs={"autocommit": True}, name="throttle", open=False
-            )
+                self._conninfo, kwargs={"autocommit": True}, name="throttle",
+                timeout=POOL_TIMEOUT, open=False,
+            )  # fmt: skip
         await self._apool.open()
         async with self._apool.connection() as connection, _aautocommit(connection):
             yield connection

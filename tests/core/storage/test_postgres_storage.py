@@ -20,7 +20,7 @@ from tests.conftest import START
 from throttle_core import ConfigError, FrozenClock, RateLimiterFactory, storage_from_url
 from throttle_core.cli import main
 from throttle_core.policies import FixedWindow, FixedWindowState, TokenBucketState
-from throttle_core.storage.postgres import PostgresStorage, split_url
+from throttle_core.storage.postgres import POOL_TIMEOUT, PostgresStorage, split_url
 
 pytestmark = pytest.mark.postgres
 
@@ -256,6 +256,8 @@ def test_a_conninfo_string_gives_owned_pools_for_both_worlds(postgres_url: str, 
     storage = PostgresStorage(postgres_url, table)
     storage.create_table()
     assert consume_all(storage) == EXPECTED
+    assert storage._pool is not None
+    assert storage._pool.timeout == POOL_TIMEOUT
 
     async def both() -> list[bool]:
         async with storage:
