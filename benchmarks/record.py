@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from benchmarks.adapters import Adapter, Algorithm, Backend, BackendKind
-from benchmarks.timing import Measured, Sample, throughput
+from benchmarks.timing import WALL, Clock, Measured, Sample, throughput
 
 
 @dataclass
@@ -51,17 +51,22 @@ class Contender:
         return f"{self.adapter.library}/{self.algorithm.name}"
 
     def sample(
-        self, limit: int, period: int, keys: Callable[[], Sequence[str]], warm: int
+        self,
+        limit: int,
+        period: int,
+        keys: Callable[[], Sequence[str]],
+        warm: int,
+        clock: Clock = WALL,
     ) -> Sample:
         """One timed sample: a fresh limiter, the first `warm` of `keys()` untimed, then all
-        of them timed (decisions/s); the limiter is closed afterwards."""
+        of them timed on `clock` (decisions/s); the limiter is closed afterwards."""
 
         def run() -> float:
             limiter = self.adapter.make(self.algorithm.name, limit, period, self.backend)
             try:
                 batch = keys()
                 throughput(limiter.hit, batch[:warm])
-                return throughput(limiter.hit, batch)
+                return throughput(limiter.hit, batch, clock)
             finally:
                 limiter.close()
 

@@ -141,7 +141,10 @@ class Run:
     def section_memory(self) -> list[str]:
         out: list[str] = []
         if self.of("memory_one_key"):
-            out += ["## 1. One key, in memory (decisions/s, every decision accepted)", ""]
+            out += [
+                "## 1. One key, in memory (decisions per CPU second, every decision accepted)",
+                "",
+            ]
             out += self.policy_table("memory_one_key", "decisions_per_s", rate)
             out += [self.algorithms_line("memory_one_key"), ""]
             others = [r for r in self.of("memory_one_key") if r.policy is None]
@@ -155,7 +158,7 @@ class Run:
             out += [
                 f"## 2. {keys:,} distinct keys, in memory",
                 "",
-                "Decisions/s over two passes (first sight of each key, then again):",
+                "Decisions per CPU second over two passes (first sight of each key, then again):",
                 "",
             ]
             out += self.policy_table("memory_many_keys", "decisions_per_s", rate)
@@ -258,7 +261,8 @@ class Run:
         if not rows:
             return []
         out = [
-            "## 6. Framework overhead: hello-world route called in-process (raw ASGI loop)",
+            "## 6. Framework overhead: hello-world route called in-process (raw ASGI loop, "
+            "CPU time)",
             "",
         ]
         lines = [
@@ -266,7 +270,8 @@ class Run:
              f"{r.metrics['added_us']:.1f} µs" if "added_us" in r.metrics else "baseline"]
             for r in rows
         ]  # fmt: skip
-        return out + table(["framework", "library", "requests/s", "added per request"], lines)
+        head = ["framework", "library", "requests per CPU second", "added per request"]
+        return out + table(head, lines)
 
     def ours(self, workload: str, metric: str) -> dict[str, float | None]:
         """Our `metric` per policy in `workload` (None where it was not measured)."""

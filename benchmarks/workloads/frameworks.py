@@ -5,13 +5,12 @@ request is the difference of the two times per request."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from benchmarks.frameworks import APP_ADAPTERS, BASELINES, AppAdapter
 from benchmarks.record import Row
 from benchmarks.settings import Services, Settings
-from benchmarks.timing import Sample, interleaved
+from benchmarks.timing import CPU, Sample, interleaved
 
 LIMIT = 10**9
 PERIOD = 3600
@@ -33,8 +32,8 @@ REQUEST = {"type": "http.request", "body": b"", "more_body": False}
 
 
 def asgi_rate(app: Any, requests: int) -> float:
-    """Requests per second of `app` answering GET / `requests` times, after a warm-up; every
-    answer must be a 200, so a contender that refuses cannot look fast."""
+    """Requests per CPU second of `app` answering GET / `requests` times, after a warm-up;
+    every answer must be a 200, so a contender that refuses cannot look fast."""
     statuses: list[int] = []
 
     async def receive() -> dict[str, Any]:
@@ -45,10 +44,10 @@ def asgi_rate(app: Any, requests: int) -> float:
             statuses.append(message["status"])
 
     async def loop(count: int) -> float:
-        start = time.perf_counter()
+        start = CPU()
         for _ in range(count):
             await app(dict(SCOPE), receive, send)
-        return count / (time.perf_counter() - start)
+        return count / (CPU() - start)
 
     async def measure() -> float:
         await loop(50)

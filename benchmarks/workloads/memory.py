@@ -9,7 +9,7 @@ import tracemalloc
 from benchmarks.adapters import ADAPTERS, Backend
 from benchmarks.record import Contender, Row, contenders
 from benchmarks.settings import Services, Settings
-from benchmarks.timing import interleaved
+from benchmarks.timing import CPU, interleaved
 
 LIMIT = 10**9
 PERIOD = 3600
@@ -27,7 +27,7 @@ def one_key(settings: Settings, services: Services) -> list[Row]:
     keys = ["one-key"] * settings.one_key_hits
     found = contenders(ADAPTERS, backend)
 
-    plan = {c.label: c.sample(LIMIT, PERIOD, lambda: keys, warm=100) for c in found}
+    plan = {c.label: c.sample(LIMIT, PERIOD, lambda: keys, 100, CPU) for c in found}
     measured = interleaved(plan, settings.repeats)
     rows = []
     for contender in found:
@@ -44,7 +44,7 @@ def many_keys(settings: Settings, services: Services) -> list[Row]:
     backend = Backend("memory", namespace=services.namespace, capacity=len(keys))
     found = contenders(ADAPTERS, backend, matched_only=True)
 
-    plan = {c.label: c.sample(KEY_LIMIT, KEY_PERIOD, lambda: keys + keys, warm=0) for c in found}
+    plan = {c.label: c.sample(KEY_LIMIT, KEY_PERIOD, lambda: keys + keys, 0, CPU) for c in found}
     measured = interleaved(plan, settings.many_keys_repeats)
     rows = []
     for contender in found:
