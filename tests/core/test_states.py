@@ -61,6 +61,10 @@ def test_expiration_times() -> None:
          "hits": [1, -1], "timer": 0.0},
         {"type": "sliding_window", "v": 1, "id": "a", "interval": 60.0, "start": 0.0,
          "previous": True, "current": 1, "timer": 0.0},
+        {"type": "sliding_window", "v": True, "id": "a", "interval": 60.0, "start": 0.0,
+         "previous": 1, "current": 1, "timer": 0.0},
+        {"type": "token_bucket", "v": 1, "id": "a", "limit": 1, "rate": 1.0, "tokens": 10**400,
+         "timer": 0.0},
     ],
 )  # fmt: skip
 def test_malformed_states_raise_invalid_state_error(data: Any) -> None:

@@ -43,7 +43,8 @@ class StateBase:
         """Rebuild a state of this class, raising `InvalidStateError` on anything malformed."""
         if not isinstance(data, dict) or data.get("type") != cls.type:
             raise InvalidStateError(f"not a {cls.type} state: {data!r:.200}")
-        if data.get("v") != STATE_VERSION:
+        version = data.get("v")
+        if type(version) is not int or version != STATE_VERSION:
             raise InvalidStateError(f"unsupported {cls.type} state version {data.get('v')!r}")
         values: dict[str, Any] = {}
         for f in fields(cls):  # type: ignore[arg-type]
@@ -64,9 +65,13 @@ def _check(kind: str, name: str, annotation: str, value: Any) -> Any:
     if annotation in ("int", "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad()
-        if not math.isfinite(value) or (annotation == "int" and value != int(value)):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise bad() from None
+        if not math.isfinite(number) or (annotation == "int" and number != int(number)):
             raise bad()
-        return int(value) if annotation == "int" else float(value)
+        return int(value) if annotation == "int" else number
     if annotation == "tuple[int, ...]":
         if not isinstance(value, list | tuple) or not value:
             raise bad()
