@@ -140,7 +140,6 @@ def main(argv: Sequence[str] | None = None) -> Run:
             "load_before": load_before,
             "load_after": loadavg(),
             "seconds": time.perf_counter() - started,
-            "repeats": settings.repeats,
             "many_keys": settings.many_keys,
             "processes": settings.processes,
             "quick": args.quick,

@@ -130,8 +130,11 @@ class Run:
             f"{m['date']}; load average {m['load_before']} before and {m['load_after']} after; "
             f"{m['seconds']:.0f} s in all. Versions: "
             + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
-            + ". Each figure is the median of interleaved rounds "
-            f"({m['repeats']} for timings; see docs/performance.md for the method).",
+            + ". Each figure is the median of interleaved rounds: "
+            f"{m['settings']['repeats']} in memory and for ASGI "
+            f"({m['settings']['many_keys_repeats']} with many keys), "
+            f"{m['settings']['server_repeats']} on Redis and PostgreSQL. "
+            "The method is in docs/performance.md.",
             "",
         ]
         out += self.section_memory() + self.section_redis() + self.section_postgres()

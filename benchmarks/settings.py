@@ -8,15 +8,17 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Settings:
     """Counts per workload. Full runs are sized to finish `make bench` in a few minutes on
-    two cores while giving each timed sample at least a few hundred milliseconds."""
+    two cores; the server workloads take more, shorter rounds, because a server competing
+    for the same two cores makes their samples the noisiest."""
 
     repeats: int = 7
     one_key_hits: int = 30_000
     many_keys: int = 100_000
     many_keys_repeats: int = 3
-    redis_hits: int = 2_000
+    server_repeats: int = 11
+    redis_hits: int = 1_200
     counted_decisions: int = 100
-    postgres_hits: int = 300
+    postgres_hits: int = 200
     processes: int = 4
     exact_limit: int = 100
     exact_attempts: int = 100
@@ -28,6 +30,7 @@ QUICK = Settings(
     one_key_hits=200,
     many_keys=500,
     many_keys_repeats=1,
+    server_repeats=1,
     redis_hits=50,
     counted_decisions=5,
     postgres_hits=10,

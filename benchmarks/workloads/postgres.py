@@ -46,7 +46,7 @@ def run(settings: Settings, services: Services) -> list[Row]:
         for i, c in enumerate(found)
     }
     plan["floor/UPSERT"] = floor
-    measured = interleaved(plan, settings.repeats)
+    measured = interleaved(plan, settings.server_repeats)
     counter = WireCounter(services.postgres_url)
     try:
         rows = [Row("postgres", "floor", "UPSERT", None, "postgres")]

@@ -53,7 +53,7 @@ def run(settings: Settings, services: Services) -> list[Row]:
         for i, c in enumerate(found)
     }
     plan |= {f"floor/{n}": floor(n) for n in raw}
-    measured = interleaved(plan, settings.repeats)
+    measured = interleaved(plan, settings.server_repeats)
     client.close()
     rows = []
     for name in raw:
