@@ -153,7 +153,7 @@ class Run:
             others = [r for r in self.of("memory_one_key") if r.policy is None]
             out += ["Peer algorithms we do not offer, for reference:", ""]
             out += table(
-                ["library", "algorithm", "decisions/s"],
+                ["library", "algorithm", "decisions per CPU second"],
                 [[r.library, r.algorithm, rate(r.metrics["decisions_per_s"])] for r in others],
             )
         if self.of("memory_many_keys"):
