@@ -59,6 +59,19 @@ class Sentinel:
         address: Any = self.client.sentinel_get_master_addr_by_name(SERVICE)
         return int(address[1])
 
+    def wait_replicated(self) -> None:
+        """Wait until the replica holds every write the master has acknowledged so far
+        (replication is asynchronous: what it has not received, a failover may lose)."""
+        admin = redis.Redis(host=HOST, port=self.master_port(), decode_responses=True)
+        try:
+            offset = admin.info("replication")["master_repl_offset"]
+            self.wait_for(
+                lambda: admin.info("replication")["slave0"]["offset"] >= offset,
+                "the replica to catch up",
+            )
+        finally:
+            admin.close()
+
     def failover(self) -> bool:
         """Ask for a failover now (Sentinel says NOGOODSLAVE until it trusts the replica)."""
         return bool(self.client.sentinel_failover(SERVICE))
@@ -96,9 +109,10 @@ def sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sentinel]:
 def test_failover_during_traffic_loses_at_most_the_decisions_in_flight(
     sentinel: Sentinel,
 ) -> None:
-    """Decisions accepted before the failover was asked for, and after Sentinel announced the
-    new primary, all survive; only those in flight during the switch (accepted by the old
-    primary but not yet replicated) may be lost. Callers see ConnectionErrors, nothing else."""
+    """Decisions accepted and replicated before the failover was asked for, and those after
+    Sentinel announced the new primary, all survive; only those in flight during the switch
+    (accepted by the old primary but not yet replicated) may be lost. Callers see
+    ConnectionErrors, nothing else."""
     url = f"redis+sentinel://{HOST}:{sentinel.port}/{SERVICE}?socket_timeout=2"
     storage = storage_from_url(url, prefix=f"test:sentinel:{uuid.uuid4().hex}:")
     config = {"policy": "fixed_window", "id": "failover", "limit": 10**9, "interval": "1 hour"}
@@ -121,6 +135,7 @@ def test_failover_during_traffic_loses_at_most_the_decisions_in_flight(
     try:
         sentinel.wait_for(lambda: counts["accepted"] > 200, "traffic on the old master")
         before = counts["accepted"]
+        sentinel.wait_replicated()
         sentinel.wait_for(sentinel.failover, "Sentinel to start the failover")
         sentinel.wait_for(lambda: sentinel.master_port() != old, "the switch")
         switched = counts["accepted"]
