@@ -58,15 +58,38 @@ SCRIPTS = {
 }
 
 
-class ScriptCall(NamedTuple):
-    """Everything one EVALSHA needs, built without I/O so the sync and async paths share it."""
+ACCEPTED = (b"1", "1")
+NO_STATUS = (b"-", "-")
+
+
+def _bucket_result(
+    policy: TokenBucket, accepted: bool, retry: float, now: float, fields: list[Any]
+) -> RateLimit:
+    return policy._result(accepted, float(fields[0]), retry, now)
+
+
+def _window_result(
+    policy: FixedWindow, accepted: bool, retry: float, now: float, fields: list[Any]
+) -> RateLimit:
+    hits = [int(count) for count in fields[1:]]
+    return policy._result(accepted, float(fields[0]), hits, retry, now)
+
+
+def _sliding_result(
+    policy: SlidingWindow, accepted: bool, retry: float, now: float, fields: list[Any]
+) -> RateLimit:
+    return policy._result(accepted, float(fields[0]), int(fields[1]), int(fields[2]), retry, now)
+
+
+class Plan(NamedTuple):
+    """How Redis decides one policy: its script, its parameters as the script reads them
+    ("<limit> <size> <align>"), and the policy's own result built from the script's reply (the
+    script decides and stores; the arithmetic of `remaining` and `reset_after` stays in the
+    Python policy, written once). Built once per policy object."""
 
     script: LuaScript
-    key: str
-    args: tuple[str, ...]
-    policy: LimiterPolicy
-    tokens: int
-    max_wait: float | None
+    params: str
+    result: Callable[[Any, bool, float, float, list[Any]], RateLimit]
 
 
 def _number(value: float) -> str:
@@ -74,15 +97,36 @@ def _number(value: float) -> str:
 
 
 @lru_cache(maxsize=1024)
-def policy_args(policy: LimiterPolicy) -> tuple[LuaScript, str]:
-    """The script deciding `policy`, and the policy's parameters as that script reads them."""
+def plan_of(policy: LimiterPolicy) -> Plan:
+    """The `Plan` deciding `policy`."""
     if isinstance(policy, TokenBucket):
-        return SCRIPTS[policy.name], f"{policy.limit} {_number(policy.per_second)}"
+        params = f"{policy.limit} {_number(policy.per_second)} -"
+        return Plan(SCRIPTS[policy.name], params, _bucket_result)
     if isinstance(policy, FixedWindow):
-        return SCRIPTS[policy.name], f"{policy.limit} {_number(policy.interval)} {policy.align}"
+        params = f"{policy.limit} {_number(policy.interval)} {policy.align}"
+        return Plan(SCRIPTS[policy.name], params, _window_result)
     if isinstance(policy, SlidingWindow):
-        return SCRIPTS[policy.name], f"{policy.limit} {_number(policy.interval)}"
+        params = f"{policy.limit} {_number(policy.interval)} -"
+        return Plan(SCRIPTS[policy.name], params, _sliding_result)
     raise TypeError(f"RedisStorage cannot decide a {type(policy).__name__} policy")
+
+
+class ScriptCall(NamedTuple):
+    """Everything one EVALSHA needs, built without I/O so the sync and async paths share it."""
+
+    plan: Plan
+    key: str
+    argv: str
+    policy: LimiterPolicy
+    tokens: int
+    max_wait: float | None
+
+
+def json_string(text: str) -> str:
+    """`text` as a JSON string, exactly as `json.dumps` writes it (plain text the cheap way)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text)
 
 
 def _text(value: Any) -> str:
@@ -276,12 +320,12 @@ class RedisStorage:
         now: float | None,
     ) -> ScriptCall:
         bound = "-" if max_wait is None else _number(max_wait)
-        return self._call("consume", policy, id, tokens, bound, now, max_wait)
+        return self._call("c", policy, id, tokens, bound, now, max_wait)
 
     def refund_call(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
     ) -> ScriptCall:
-        return self._call("refund", policy, id, tokens, _number(at), now, None)
+        return self._call("r", policy, id, tokens, _number(at), now, None)
 
     def _call(
         self,
@@ -293,25 +337,25 @@ class RedisStorage:
         now: float | None,
         max_wait: float | None,
     ) -> ScriptCall:
-        script, params = policy_args(policy)
+        plan = plan_of(policy)
         clock = "-" if now is None else _number(now)
-        args = (f"{op} {clock} {tokens} {bound}", id, params)
-        return ScriptCall(script, self.key(id), args, policy, tokens, max_wait)
+        argv = f"{op} {tokens} {bound} {clock} {plan.params} {json_string(id)}"
+        return ScriptCall(plan, self.key(id), argv, policy, tokens, max_wait)
 
     def decision(self, call: ScriptCall, reply: bytes | str) -> RateLimit:
-        """The `RateLimit` of a consume script's reply line; `ReserveNotSupported` for a
-        sliding window asked to book a wait it cannot book."""
-        accepted, remaining, retry, reset, now, *status = reply.split()
-        if status:
-            self.report(call, status[0])
-        result = RateLimit(
-            int(accepted) == 1, call.policy.limit, int(remaining), float(retry), float(reset),
-            float(now),
-        )  # fmt: skip
+        """The `RateLimit` of a consume script's reply line (accepted, now, retry_after, status,
+        then the policy's fields); `ReserveNotSupported` for a sliding window asked to book a
+        wait it cannot book."""
+        accepted, now, retry, status, *fields = reply.split()
+        if status not in NO_STATUS:
+            self.report(call, status)
+        result = call.plan.result(
+            call.policy, accepted in ACCEPTED, float(retry), float(now), fields
+        )
         if (
-            isinstance(call.policy, SlidingWindow)
-            and call.tokens
+            call.tokens
             and not result.accepted
+            and isinstance(call.policy, SlidingWindow)
             and not refused_beyond(result, call.max_wait)
         ):
             raise ReserveNotSupported(
@@ -325,10 +369,10 @@ class RedisStorage:
         text = _text(status)
         if text == "bad":
             log.warning("treating the undecodable value under %r as absent", call.key)
-        elif text:
+        elif text not in ("", "-"):
             log.warning(
                 "ignoring a %s state under %r for a %s limiter",
-                text.removeprefix("other:"), call.key, call.script.name,
+                text.removeprefix("other:"), call.key, call.plan.script.name,
             )  # fmt: skip
 
 
@@ -353,11 +397,12 @@ def run_script(client: Any, call: ScriptCall) -> Any:
     """EVALSHA, or EVAL once when the server has not cached the script (NOSCRIPT). A server
     that stopped being the primary has its connections dropped, so that a Sentinel-managed
     client asks Sentinel for the new primary on the next call."""
+    script = call.plan.script
     try:
         try:
-            return client.evalsha(call.script.sha, 1, call.key, *call.args)
+            return client.execute_command("EVALSHA", script.sha, 1, call.key, call.argv)
         except NoScriptError:
-            return client.eval(call.script.text, 1, call.key, *call.args)
+            return client.execute_command("EVAL", script.text, 1, call.key, call.argv)
     except ResponseError as error:
         switch = not_primary(error)
         if switch is None:
@@ -369,11 +414,12 @@ def run_script(client: Any, call: ScriptCall) -> Any:
 
 async def arun_script(client: Any, call: ScriptCall) -> Any:
     """Async twin of `run_script`."""
+    script = call.plan.script
     try:
         try:
-            return await client.evalsha(call.script.sha, 1, call.key, *call.args)
+            return await client.execute_command("EVALSHA", script.sha, 1, call.key, call.argv)
         except NoScriptError:
-            return await client.eval(call.script.text, 1, call.key, *call.args)
+            return await client.execute_command("EVAL", script.text, 1, call.key, call.argv)
     except ResponseError as error:
         switch = not_primary(error)
         if switch is None:

@@ -1,9 +1,11 @@
 """The Lua scripts are the Python policies: the same random sequences of consumes, bookings and
-refunds give bit-identical decisions and stored states on Redis and in pure Python."""
+refunds give bit-identical decisions and stored states on Redis and in pure Python, whether the
+script reads the state's usual layout with its pattern or decodes another layout in full."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,13 +19,21 @@ from hypothesis import strategies as st
 from tests.conftest import START
 from tests.redis_support import delete_keys
 from throttle_core import Rate, ReserveNotSupported
-from throttle_core.policies import FixedWindow, LimiterPolicy, SlidingWindow, TokenBucket
+from throttle_core.policies import (
+    FixedWindow,
+    LimiterPolicy,
+    SlidingWindow,
+    TokenBucket,
+    state_from_dict,
+)
 from throttle_core.storage.redis import RedisStorage
 
 pytestmark = pytest.mark.redis
 
 INTERVALS = [0.7, 1.0, 2.5, 60.0, 3600.0 / 7]
 ids = (f"diff:{n}" for n in itertools.count())
+SUFFIXES = ["", "/v1/items", '"quoted"', "back\\slash", "caf\u00e9", "a b", "\x7f"]
+"""Id endings that JSON writes escaped or that a cheap encoder might get wrong."""
 
 
 @dataclass(frozen=True)
@@ -94,9 +104,14 @@ def outcome(decide: Callable[..., Any], *args: Any) -> Any:
 
 
 def replay(
-    storage: RedisStorage, client: redis.Redis, policy: LimiterPolicy, now: float, plan: list[Step]
+    storage: RedisStorage,
+    client: redis.Redis,
+    policy: LimiterPolicy,
+    now: float,
+    plan: list[Step],
+    suffix: str = "",
 ) -> None:
-    id = next(ids)
+    id = next(ids) + suffix
     state: Any = None
     for step in plan:
         now += step.advance
@@ -124,35 +139,47 @@ def replay(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("token_bucket"))
+@given(scenarios("token_bucket"), st.sampled_from(SUFFIXES))
 def test_token_bucket_lua_is_the_python_policy(
-    storage: RedisStorage, client: redis.Redis, scenario: tuple[LimiterPolicy, float, list[Step]]
+    storage: RedisStorage,
+    client: redis.Redis,
+    scenario: tuple[LimiterPolicy, float, list[Step]],
+    suffix: str,
 ) -> None:
-    replay(storage, client, *scenario)
+    replay(storage, client, *scenario, suffix)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("fixed_window:clock"))
+@given(scenarios("fixed_window:clock"), st.sampled_from(SUFFIXES))
 def test_clock_aligned_fixed_window_lua_is_the_python_policy(
-    storage: RedisStorage, client: redis.Redis, scenario: tuple[LimiterPolicy, float, list[Step]]
+    storage: RedisStorage,
+    client: redis.Redis,
+    scenario: tuple[LimiterPolicy, float, list[Step]],
+    suffix: str,
 ) -> None:
-    replay(storage, client, *scenario)
+    replay(storage, client, *scenario, suffix)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("fixed_window:first_hit"))
+@given(scenarios("fixed_window:first_hit"), st.sampled_from(SUFFIXES))
 def test_first_hit_fixed_window_lua_is_the_python_policy(
-    storage: RedisStorage, client: redis.Redis, scenario: tuple[LimiterPolicy, float, list[Step]]
+    storage: RedisStorage,
+    client: redis.Redis,
+    scenario: tuple[LimiterPolicy, float, list[Step]],
+    suffix: str,
 ) -> None:
-    replay(storage, client, *scenario)
+    replay(storage, client, *scenario, suffix)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("sliding_window"))
+@given(scenarios("sliding_window"), st.sampled_from(SUFFIXES))
 def test_sliding_window_lua_is_the_python_policy(
-    storage: RedisStorage, client: redis.Redis, scenario: tuple[LimiterPolicy, float, list[Step]]
+    storage: RedisStorage,
+    client: redis.Redis,
+    scenario: tuple[LimiterPolicy, float, list[Step]],
+    suffix: str,
 ) -> None:
-    replay(storage, client, *scenario)
+    replay(storage, client, *scenario, suffix)
 
 
 @pytest.mark.parametrize(
@@ -178,3 +205,53 @@ def test_server_time_decisions_match_python_at_the_time_they_report(
         assert result.now >= before[0] + before[1] / 1e6
         state = new or state
         assert storage.fetch(id) == state
+
+
+LAYOUT_POLICIES = [
+    TokenBucket(10, Rate(60.0, 10)),
+    FixedWindow(10, 60.0, "clock"),
+    FixedWindow(10, 60.0, "first_hit"),
+    SlidingWindow(10, 60.0),
+]
+
+
+def layouts(state: Any) -> list[str]:
+    """Valid JSON of `state` that the scripts' patterns do not read: other key orders and
+    spacing, escaped slashes, and another state id under the key."""
+    data = state.to_dict()
+    return [
+        json.dumps(data, indent=1, sort_keys=True),
+        json.dumps(data).replace("/", "\\/"),
+        json.dumps({**data, "id": "elsewhere"}, separators=(",", ":")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "policy", LAYOUT_POLICIES, ids=lambda p: f"{p.name}:{getattr(p, 'align', '')}"
+)
+@pytest.mark.parametrize("refund", [False, True], ids=["consume", "refund"])
+def test_states_in_other_layouts_are_decoded_in_full(
+    storage: RedisStorage,
+    client: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
+    policy: LimiterPolicy,
+    refund: bool,
+) -> None:
+    template, _ = policy.decide("api:/v1", None, START + 1.5, 4, 0.0)
+    if not isinstance(policy, SlidingWindow):
+        template, _ = policy.decide("api:/v1", template, START + 2.25, 10, None)  # type: ignore[arg-type]
+    assert template is not None
+    now = START + 30.25
+    for raw in layouts(template):
+        id = next(ids) + "/v1"
+        state = state_from_dict(json.loads(raw))
+        client.set(storage.key(id), raw)
+        if refund:
+            storage.refund(policy, id, 3, now, now)
+            expected = policy.refund(state, now, 3, now) or state  # type: ignore[arg-type]
+        else:
+            new, decided = policy.decide(id, state, now, 2, 0.0)  # type: ignore[arg-type]
+            assert storage.consume(policy, id, 2, 0.0, now) == decided, raw
+            expected = new or state
+        assert storage.fetch(id) == expected, raw
+    assert not caplog.records

@@ -1,45 +1,44 @@
 -- Shared head of every policy script (the policy's own file is appended after it).
--- KEYS[1]: the state's key. ARGV[1]: "<op> <now> <tokens> <bound>", where op is consume or
--- refund, now is "-" for the server's TIME, and bound is max_wait ("-": none) for a consume
--- or `at` for a refund; ARGV[2]: the state id; ARGV[3]: the policy's parameters, space
--- separated. Floats travel as text both ways ("%.17g" here, repr in Python) so that every
--- value is the exact double the Python policy computes with; arguments and reply are packed
--- into few strings because each one costs the client more than parsing it costs the server.
+-- KEYS[1]: the state's key. ARGV[1], one string because every extra argument costs the client
+-- more than splitting it costs the server: "<op> <tokens> <bound> <clock> <limit> <size>
+-- <align> <id>". op is c (consume) or r (refund); bound is max_wait ("-": none) for a consume
+-- and `at` for a refund; clock is now, or "-" for the server's TIME; size is the refill rate
+-- per second (token bucket) or the interval (windows); align is the fixed window's ("-" for
+-- the others); id is the state id as a JSON string. Floats travel as text both ways ("%.17g"
+-- here, repr in Python), so every value is the exact double the Python policy computes with.
+--
+-- The stored value is the state's JSON exactly as Python's `encode_state` writes it. Each
+-- policy reads that layout with one pattern, several times cheaper than cjson.decode, and
+-- decodes anything else in full with `decode`. The policy's arithmetic for the result
+-- (remaining, reset_after) stays in Python: the reply carries what it is computed from.
 local key = KEYS[1]
-local op, clock, count, bound = string.match(ARGV[1], '^(%a+) (%S+) (%d+) (%S+)$')
-local now = tonumber(clock)
-local now_text = clock
-if now == nil then
+local op, count, bound, clock, limit_text, size_text, align, id = string.match(ARGV[1],
+  '^(%a) (%d+) (%S+) (%S+) (%d+) (%S+) (%S+) (.+)$')
+if clock == '-' then
   local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-  now_text = nil
+  clock = t[1] .. '.' .. string.sub('00000' .. t[2], -6)
 end
-local tokens = tonumber(count)
-local max_wait = tonumber(bound)
+local now, tokens, limit, size = clock + 0, count + 0, limit_text + 0, size_text + 0
+local max_wait = false
+if bound ~= '-' then
+  max_wait = bound + 0
+end
 local at = max_wait
-local id = ARGV[2]
+local floor, format, huge = math.floor, string.format, math.huge
+local raw = redis.call('GET', key)
+local status = '-'
 
--- Text that Python's float() reads back as the same double. Whole numbers (counts, window
--- starts, whole seconds: the common case) take the short way, several times cheaper.
-local function num(x)
-  if x == math.floor(x) and x > -1e15 and x < 1e15 then
-    return string.format('%d', x)
+-- Text that Python's float() reads back as the same double; whole numbers the cheap way.
+local function text(x)
+  if x == floor(x) and x > -1e15 and x < 1e15 then
+    return format('%d', x)
   end
-  return string.format('%.17g', x)
-end
-now_text = now_text or num(now)
-
-local function finite(x)
-  return type(x) == 'number' and x == x and x ~= math.huge and x ~= -math.huge
-end
-
-local function integral(x)
-  return finite(x) and x == math.floor(x)
+  return format('%.17g', x)
 end
 
 -- Python's round(): to the nearest integer, ties to even.
 local function round_half_even(x)
-  local f = math.floor(x)
+  local f = floor(x)
   local d = x - f
   if d > 0.5 or (d == 0.5 and f % 2 ~= 0) then
     return f + 1
@@ -47,38 +46,65 @@ local function round_half_even(x)
   return f
 end
 
--- The stored state of policy `kind` if it decodes with the right type, version and id, or nil
--- and why not: "" (no state), "bad" (undecodable) or "other:<type>" (another policy's state).
--- Each policy then checks its own fields with `finite` and `integral`.
-local function load(kind)
-  local raw = redis.call('GET', key)
-  if not raw then
-    return nil, ''
-  end
+-- The stored value decoded in full: the state of policy `kind` if it has the right type,
+-- version and id, and the fields named in `numbers` are finite numbers and those in
+-- `integers` whole ones; otherwise nil, and `status` says why: "bad" (undecodable) or
+-- "other:<type>" (another policy's state).
+local function decode(kind, numbers, integers)
   local ok, s = pcall(cjson.decode, raw)
+  status = 'bad'
   if not ok or type(s) ~= 'table' then
-    return nil, 'bad'
+    return nil
   end
   if s.type ~= kind then
     if s.type == 'token_bucket' or s.type == 'fixed_window' or s.type == 'sliding_window' then
-      return nil, 'other:' .. s.type
+      status = 'other:' .. s.type
     end
-    return nil, 'bad'
+    return nil
   end
   if s.v ~= 1 or type(s.id) ~= 'string' then
-    return nil, 'bad'
+    return nil
   end
-  return s, ''
+  for _, name in ipairs(numbers) do
+    local x = s[name]
+    if type(x) ~= 'number' or not (x > -huge and x < huge) then
+      return nil
+    end
+  end
+  for _, name in ipairs(integers) do
+    local x = s[name]
+    if type(x) ~= 'number' or not (x > -huge and x < huge) or x ~= floor(x) then
+      return nil
+    end
+  end
+  status = '-'
+  return s
 end
 
--- Write a state (`json`: what its Python `to_dict()` makes), expiring after `ttl` seconds
--- rounded up, at least one: the state's `expiration_time`.
+-- The finite number in stored text `t` (nil for none).
+local function finite(t)
+  local x = tonumber(t)
+  if x and x > -huge and x < huge then
+    return x
+  end
+end
+
+-- Write a state, expiring after `ttl` seconds rounded up, at least one: its `expiration_time`.
 local function store(json, ttl)
-  redis.call('SET', key, json, 'EX', string.format('%d', math.max(1, math.ceil(ttl))))
+  local seconds = math.ceil(ttl)
+  if seconds < 1 then
+    seconds = 1
+  end
+  redis.call('SET', key, json, 'EX', format('%d', seconds))
 end
 
--- A decision as one line: accepted (1/0), remaining, retry_after, reset_after, now, status.
-local function reply(accepted, remaining, retry, reset, status)
-  return string.format('%s %d %s %s %s %s', accepted and '1' or '0', remaining, num(retry),
-    num(reset), now_text, status)
+-- A decision as one line for the Python policy to build its result from: accepted (1/0), now,
+-- retry_after, the status ("-", or what was skipped: "bad", "other:<type>"), then the policy's
+-- `fields`.
+local function reply(accepted, retry, fields)
+  local retry_text = '0'
+  if retry ~= 0 then
+    retry_text = text(retry)
+  end
+  return (accepted and '1 ' or '0 ') .. clock .. ' ' .. retry_text .. ' ' .. status .. ' ' .. fields
 end

@@ -1,22 +1,47 @@
--- Fixed window (throttle_core/policies/fixed_window.py). ARGV[3]: "<limit> <interval> <align>".
-local limit, interval_text, align = string.match(ARGV[3], '^(%S+) (%S+) (%S+)$')
-local interval = tonumber(interval_text)
-limit = tonumber(limit)
-local function valid_counts(hits)
-  if type(hits) ~= 'table' or #hits == 0 then
-    return false
+-- Fixed window (throttle_core/policies/fixed_window.py); size is the interval, align is clock
+-- or first_hit.
+local interval = size
+local function head(state_id)
+  return '{"type":"fixed_window","v":1,"id":' .. state_id .. ',"interval":' .. size_text
+    .. ',"start":'
+end
+local mine = head(id)
+
+-- The stored window start and counts (the current window, then booked ones), the start's
+-- text, and the stored state's head.
+local first, booked, first_text, stored
+if raw then
+  local a, h
+  if string.find(raw, mine, 1, true) == 1 then
+    a, h = string.match(raw, '^(%-?%d[^,]*),"hits":%[(%d[%d,]*)%],"timer":%-?%d[^}]*}$',
+      #mine + 1)
   end
-  for _, h in ipairs(hits) do
-    if not integral(h) or h < 0 then
-      return false
+  first = finite(a)
+  if first and not string.find(h, ',', 1, true) then
+    booked = {h + 0}
+  elseif first and not (string.find(h, ',,', 1, true) or string.sub(h, -1) == ',') then
+    booked = {}
+    for count in string.gmatch(h, '%d+') do
+      booked[#booked + 1] = count + 0
     end
   end
-  return true
-end
-
-local s, status = load('fixed_window')
-if s and not (finite(s.interval) and finite(s.start) and valid_counts(s.hits) and finite(s.timer)) then
-  s, status = nil, 'bad'
+  if booked then
+    first_text, stored = a, mine
+  else
+    first = nil
+    local s = decode('fixed_window', {'interval', 'start', 'timer'}, {})
+    if s and type(s.hits) == 'table' and #s.hits > 0 then
+      first, booked, stored = s.start, s.hits, head(cjson.encode(s.id))
+      for _, count in ipairs(booked) do
+        if type(count) ~= 'number' or count < 0 or count >= huge or count ~= floor(count) then
+          first, booked, status = nil, nil, 'bad'
+          break
+        end
+      end
+    elseif s then
+      status = 'bad'
+    end
+  end
 end
 
 local function tail(hits, shift)
@@ -28,88 +53,88 @@ local function tail(hits, shift)
 end
 
 -- The current window's start and the counts of it and of the booked windows after it.
-local function windows()
-  if align == 'clock' then
-    local start = math.floor(now / interval) * interval
-    if not s then
-      return start, {0}
-    end
-    local shift = round_half_even((start - s.start) / interval)
+local start, hits
+if align == 'clock' then
+  start = floor(now / interval) * interval
+  if not booked then
+    hits = {0}
+  else
+    local shift = round_half_even((start - first) / interval)
     if shift <= 0 then
-      return s.start, tail(s.hits, 0)
+      start, hits = first, booked
+    else
+      hits = tail(booked, shift)
+      if #hits == 0 then
+        hits = {0}
+      end
     end
-    local rest = tail(s.hits, shift)
-    if #rest == 0 then
-      rest = {0}
-    end
-    return start, rest
   end
-  if not s or now >= s.start + #s.hits * interval then
-    return now, {0}
-  end
-  local shift = math.max(0, math.floor((now - s.start) / interval))
-  return s.start + shift * interval, tail(s.hits, shift)
+elseif not booked or now >= first + #booked * interval then
+  start, hits = now, {0}
+else
+  local shift = math.max(0, floor((now - first) / interval))
+  start, hits = first + shift * interval, tail(booked, shift)
 end
 
-local function result(accepted, start, hits, retry)
-  local last = 0
-  for i, count in ipairs(hits) do
-    if count ~= 0 then
-      last = i
-    end
-  end
-  local reset = 0.0
-  if last > 0 then
-    reset = start + last * interval - now
-  end
-  return reply(accepted, math.max(0, limit - hits[1]), retry, math.max(0.0, reset), status)
+local start_text = clock
+if start == first and first_text then
+  start_text = first_text
+elseif start ~= now then
+  start_text = text(start)
 end
 
-local function save(state_id, start, hits)
+-- The counts as stored ("3,0,2") and as replied ("3 0 2").
+local function counts()
+  if #hits == 1 then
+    local only = format('%d', hits[1])
+    return only, only
+  end
   local texts = {}
   for i, count in ipairs(hits) do
-    texts[i] = num(count)
+    texts[i] = format('%d', count)
   end
-  store(string.format(
-    '{"type":"fixed_window","v":1,"id":%s,"interval":%s,"start":%s,"hits":[%s],"timer":%s}',
-    cjson.encode(state_id), interval_text, num(start), table.concat(texts, ','), now_text),
+  return table.concat(texts, ','), table.concat(texts, ' ')
+end
+
+local function save(state_head, stored_counts)
+  store(state_head .. start_text .. ',"hits":[' .. stored_counts .. '],"timer":' .. clock .. '}',
     start + #hits * interval - now)
 end
 
-local start, hits = windows()
-
-if op == 'refund' then
-  if s then
-    local k = math.floor((at - start) / interval + 1e-9)
+if op == 'r' then
+  if booked then
+    local k = floor((at - start) / interval + 1e-9)
     if k >= 0 and k < #hits and hits[k + 1] ~= 0 then
       hits[k + 1] = math.max(0, hits[k + 1] - tokens)
       while #hits > 1 and hits[#hits] == 0 do
         hits[#hits] = nil
       end
-      save(s.id, start, hits)
+      save(stored, (counts()))
     end
   end
   return status
 end
 
 local k = 0
-local need = math.max(tokens, 1)
+local need = tokens
+if need == 0 then
+  need = 1
+end
 while k < #hits and hits[k + 1] + need > limit do
   k = k + 1
 end
-local wait = 0.0
+local wait = 0
 if k > 0 then
   wait = start + k * interval - now
 end
-if tokens == 0 then
-  return result(true, start, hits, wait)
-end
-if max_wait and wait > max_wait then
-  return result(false, start, hits, wait)
+if tokens == 0 or (max_wait and wait > max_wait) then
+  local _, spaced = counts()
+  return reply(tokens == 0, wait, start_text .. ' ' .. spaced)
 end
 for i = #hits + 1, k + 1 do
   hits[i] = 0
 end
 hits[k + 1] = hits[k + 1] + tokens
-save(id, start, hits)
-return result(k == 0, start, hits, wait)
+local stored_counts, spaced = counts()
+save(mine, stored_counts)
+return reply(k == 0, wait, start_text .. ' ' .. spaced)

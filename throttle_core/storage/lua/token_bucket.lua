@@ -1,70 +1,76 @@
--- Token bucket (throttle_core/policies/token_bucket.py). ARGV[3]: "<limit> <per second>".
-local limit_text, rate_text = string.match(ARGV[3], '^(%S+) (%S+)$')
-local limit, per_second = tonumber(limit_text), tonumber(rate_text)
-local s, status = load('token_bucket')
-if s and not (integral(s.limit) and finite(s.rate) and finite(s.tokens) and finite(s.timer)) then
-  s, status = nil, 'bad'
+-- Token bucket (throttle_core/policies/token_bucket.py); size is the refill rate per second.
+local function head(state_id)
+  return '{"type":"token_bucket","v":1,"id":' .. state_id .. ',"limit":' .. limit_text
+    .. ',"rate":' .. size_text .. ',"tokens":'
+end
+local mine = head(id)
+
+-- The stored tokens and timer, the timer's text, and the stored state's head.
+local level, timer, timer_text, stored
+if raw then
+  local a, b
+  if string.find(raw, mine, 1, true) == 1 then
+    a, b = string.match(raw, '^(%-?%d[^,]*),"timer":(%-?%d[^}]*)}$', #mine + 1)
+  end
+  level, timer = finite(a), finite(b)
+  if level and timer then
+    timer_text, stored = b, mine
+  else
+    level, timer = nil, nil
+    local s = decode('token_bucket', {'rate', 'tokens', 'timer'}, {'limit'})
+    if s then
+      level, timer, stored = s.tokens, s.timer, head(cjson.encode(s.id))
+    end
+  end
 end
 
-local function available()
-  if not s then
-    return limit
+local avail = limit
+if level then
+  avail = level
+  if now - timer > 0 then
+    avail = level + (now - timer) * size
   end
-  local elapsed = now - s.timer
-  if elapsed <= 0 then
-    return math.min(limit, s.tokens)
+  if limit < avail then
+    avail = limit
   end
-  return math.min(limit, s.tokens + elapsed * per_second)
 end
 
-local function wait_for(avail, n)
-  if avail >= n then
-    return 0.0
+-- Write `left` tokens (`left_text`) under `state_head`, timed at the later of now and the
+-- stored timer.
+local function save(state_head, left, left_text)
+  local later = clock
+  if level and not (now > timer) then
+    later = timer_text or text(timer)
   end
-  return (n - avail) / per_second
+  store(state_head .. left_text .. ',"timer":' .. later .. '}', (limit - left) / size)
 end
 
-local function result(accepted, left, retry)
-  local reset = 0.0
-  if left < limit then
-    reset = (limit - left) / per_second
-  end
-  local remaining = 0
-  if left > 0 then
-    remaining = math.floor(left)
-  end
-  return reply(accepted, remaining, retry, reset, status)
-end
-
-local function save(state_id, left, timer)
-  store(string.format(
-    '{"type":"token_bucket","v":1,"id":%s,"limit":%s,"rate":%s,"tokens":%s,"timer":%s}',
-    cjson.encode(state_id), limit_text, rate_text, num(left), num(timer)),
-    (limit - left) / per_second)
-end
-
-local function later_timer()
-  if s and not (now > s.timer) then
-    return s.timer
-  end
-  return now
-end
-
-if op == 'refund' then
-  if s then
-    save(s.id, math.min(limit, available() + tokens), later_timer())
+if op == 'r' then
+  if level then
+    local back = avail + tokens
+    if limit < back then
+      back = limit
+    end
+    save(stored, back, text(back))
   end
   return status
 end
 
-local avail = available()
-if tokens == 0 then
-  return result(avail >= 0, avail, wait_for(avail, 1))
+local need = tokens
+if need == 0 then
+  need = 1
 end
-local wait = wait_for(avail, tokens)
+local wait = 0
+if avail < need then
+  wait = (need - avail) / size
+end
+if tokens == 0 then
+  return reply(avail >= 0, wait, text(avail))
+end
 if max_wait and wait > max_wait then
-  return result(false, avail, wait)
+  return reply(false, wait, text(avail))
 end
 local left = avail - tokens
-save(id, left, later_timer())
-return result(wait == 0, left, wait)
+local left_text = text(left)
+save(mine, left, left_text)
+return reply(wait == 0, wait, left_text)
