@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from throttle_asgi.routes import ExemptRoutes
-from throttle_asgi.scope import request_view, with_headers
+from throttle_asgi.scope import connection, request_view, with_headers
 from throttle_core.clock import Clock
 from throttle_core.errors import ConfigError
 from throttle_core.http import DEFAULT_STYLES, Decision, KeySpec, RequestLimiter, Rule
@@ -79,16 +79,13 @@ class RateLimitMiddleware:
         if not limited or self.exempt_routes(scope, self.app):
             await self.app(scope, receive, send)
             return
-        view = request_view(scope)
-        decision = await self.limiter.acheck(view)
+        decision = await self.limiter.acheck(request_view(scope, self.limiter.needs_request))
         if decision.allowed:
             await self.app(scope, receive, with_headers(send, decision.headers))
             return
-        await self.refuse(scope, receive, send, view.request, decision)
+        await self.refuse(scope, receive, send, decision)
 
-    async def refuse(
-        self, scope: Scope, receive: Receive, send: Send, request: Any, decision: Decision
-    ) -> None:
+    async def refuse(self, scope: Scope, receive: Receive, send: Send, decision: Decision) -> None:
         """Send the refusal: `on_reject`'s response or the problem+json one; a WebSocket
         without the denial-response extension is closed with code 1008."""
         extensions = scope.get("extensions") or {}
@@ -99,6 +96,6 @@ class RateLimitMiddleware:
         if self.on_reject is None:
             response = problem_response(decision)
         else:
-            made = self.on_reject(request, decision)
+            made = self.on_reject(connection(scope), decision)
             response = await made if inspect.isawaitable(made) else made
         await response(scope, receive, with_headers(send, decision.headers))

@@ -28,30 +28,36 @@ def user_id(scope: Scope) -> str | None:
     return None
 
 
-def request_view(scope: Scope) -> RequestView:
-    """The `RequestView` of an HTTP or WebSocket scope; callable keys get a Starlette `Request`
-    (an `HTTPConnection` for a WebSocket) that cannot read the body."""
+def connection(scope: Scope) -> HTTPConnection:
+    """The Starlette `Request` of an HTTP scope (that cannot read the body), or the
+    `HTTPConnection` of a WebSocket one: what callable keys and `on_reject` are given."""
+    return Request(scope) if scope["type"] == "http" else HTTPConnection(scope)
+
+
+def request_view(scope: Scope, with_request: bool = True) -> RequestView:
+    """The `RequestView` of an HTTP or WebSocket scope; with `with_request`, it carries the
+    scope's `connection` for callable keys (building it costs, so callers that know no key
+    needs it leave it out)."""
     client = scope.get("client")
-    http = scope["type"] == "http"
     return RequestView(
-        scope["method"] if http else WEBSOCKET,
+        scope["method"] if scope["type"] == "http" else WEBSOCKET,
         scope["path"],
         client[0] if client else None,
-        Headers(scope.get("headers", ())),
+        Headers(scope.get("headers", [])),
         user_id(scope),
-        Request(scope) if http else HTTPConnection(scope),
+        connection(scope) if with_request else None,
     )
 
 
-_NAMES: dict[str, bytes] = {}
-"""Header names as ASGI wants them (lower-case latin-1 bytes), encoded once each."""
+class _Names(dict[str, bytes]):
+    """Header names as ASGI wants them (lower-case latin-1 bytes), each encoded on first use."""
+
+    def __missing__(self, name: str) -> bytes:
+        encoded = self[name] = name.lower().encode("latin-1")
+        return encoded
 
 
-def _name(name: str) -> bytes:
-    encoded = _NAMES.get(name)
-    if encoded is None:
-        encoded = _NAMES[name] = name.lower().encode("latin-1")
-    return encoded
+_NAMES = _Names()
 
 
 def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
@@ -59,14 +65,14 @@ def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
     any header the application set itself; every other message passes untouched."""
     if not headers:
         return send
-    extra = [(_name(name), value.encode("latin-1")) for name, value in headers]
+    extra = [(_NAMES[name], value.encode("latin-1")) for name, value in headers]
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] in _HEADED:
-            own = list(message.get("headers") or ())
+            own = message.get("headers") or ()
             present = {name.lower() for name, _ in own}
-            own += [pair for pair in extra if pair[0] not in present]
-            message = {**message, "headers": own}
+            added = [pair for pair in extra if pair[0] not in present]
+            message = {**message, "headers": [*own, *added]}
         await send(message)
 
     return send_with_headers

@@ -48,9 +48,19 @@ def sf_string(text: str) -> str:
 
 class Quota:
     """A limit as headers describe it, prepared once per rule: its name, limit and window in
-    whole seconds, and its Structured Field items."""
+    whole seconds, and every constant part of its header values, so that a request only
+    formats its own numbers."""
 
-    __slots__ = ("item", "limit", "name", "policy_item", "window")
+    __slots__ = (
+        "item",
+        "limit",
+        "limit_text",
+        "name",
+        "policy_item",
+        "short_policy",
+        "state_prefix",
+        "window",
+    )
 
     def __init__(self, name: str, limit: int, window: float) -> None:
         self.name = name
@@ -58,6 +68,9 @@ class Quota:
         self.window = max(1, ceil_seconds(window))
         self.item = sf_string(name)
         self.policy_item = f"{self.item};q={limit};w={self.window}"
+        self.state_prefix = f"{self.item};r="
+        self.limit_text = str(limit)
+        self.short_policy = f"{limit};w={self.window}"
 
     def __repr__(self) -> str:
         return f"Quota({self.name!r}, {self.limit}, {self.window})"
@@ -94,8 +107,13 @@ def describing(reports: Sequence[LimitReport]) -> LimitReport:
 
 
 def _ietf(reports: Sequence[LimitReport]) -> list[Header]:
-    policy = ", ".join([quota.policy_item for quota, _ in reports])
-    state = ", ".join([f"{q.item};r={r.remaining};t={reset(r)}" for q, r in reports])
+    if len(reports) == 1:
+        quota, result = reports[0]
+        policy = quota.policy_item
+        state = f"{quota.state_prefix}{result.remaining};t={reset(result)}"
+    else:
+        policy = ", ".join([quota.policy_item for quota, _ in reports])
+        state = ", ".join([f"{q.state_prefix}{r.remaining};t={reset(r)}" for q, r in reports])
     return [("RateLimit-Policy", policy), ("RateLimit", state)]
 
 
@@ -103,24 +121,24 @@ def _draft7(reports: Sequence[LimitReport]) -> list[Header]:
     quota, result = describing(reports)
     return [
         ("RateLimit", f"limit={quota.limit}, remaining={result.remaining}, reset={reset(result)}"),
-        ("RateLimit-Policy", f"{quota.limit};w={quota.window}"),
+        ("RateLimit-Policy", quota.short_policy),
     ]
 
 
 def _draft6(reports: Sequence[LimitReport]) -> list[Header]:
     quota, result = describing(reports)
     return [
-        ("RateLimit-Limit", str(quota.limit)),
+        ("RateLimit-Limit", quota.limit_text),
         ("RateLimit-Remaining", str(result.remaining)),
         ("RateLimit-Reset", str(reset(result))),
-        ("RateLimit-Policy", f"{quota.limit};w={quota.window}"),
+        ("RateLimit-Policy", quota.short_policy),
     ]
 
 
 def _legacy(reports: Sequence[LimitReport]) -> list[Header]:
     quota, result = describing(reports)
     return [
-        ("X-RateLimit-Limit", str(quota.limit)),
+        ("X-RateLimit-Limit", quota.limit_text),
         ("X-RateLimit-Remaining", str(result.remaining)),
         ("X-RateLimit-Reset", str(ceil_seconds(result.now + wait(result)))),
     ]

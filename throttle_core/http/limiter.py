@@ -26,7 +26,7 @@ from throttle_core.http.headers import (
     retry_after,
 )
 from throttle_core.http.keys import KeySpec, Resolver, aresolve, check_key, resolve, resolver
-from throttle_core.http.request import RequestView
+from throttle_core.http.request import WEBSOCKET, RequestView
 from throttle_core.http.rules import Rule
 from throttle_core.limiter import Limiter, NoLimiter
 from throttle_core.result import RateLimit
@@ -66,6 +66,7 @@ class BoundRule:
     """A rule with its key function and factories, built once when the limiter is made."""
 
     rule: Rule
+    key: KeySpec
     find: Resolver
     limits: tuple[BoundLimit, ...]
 
@@ -132,6 +133,10 @@ class RequestLimiter:
         every = _as_rules(limits, rules)
         self.exempt = tuple(rule for rule in every if rule.exempt)
         self.rules = tuple(self._bind(rule, lock, clock) for rule in every if not rule.exempt)
+        self.needs_request = any(callable(bound.key) for bound in self.rules)
+        self.unconditional = not self.exempt and all(
+            bound.rule.methods is None and not bound.rule.paths for bound in self.rules
+        )
 
     def _bind(self, rule: Rule, lock: Any, clock: Clock | None) -> BoundRule:
         key = rule.key if rule.key is not None else self.key
@@ -147,20 +152,27 @@ class RequestLimiter:
                 else Quota(config["id"], policy.limit, policy.window_seconds())
             )
             limits.append(BoundLimit(factory, quota))
-        return BoundRule(rule, resolver(key, self.client), tuple(limits))
+        return BoundRule(rule, key, resolver(key, self.client), tuple(limits))
 
-    def matching(self, request: RequestView) -> list[BoundRule]:
+    def matching(self, request: RequestView) -> Sequence[BoundRule]:
         """The rules that apply to `request` (none when it is exempt or limiting is off)."""
         if not self.enabled:
-            return []
+            return ()
         method, path = request.method, request.path
+        if self.unconditional and method != WEBSOCKET:
+            return self.rules
         if any(rule.matches(method, path) for rule in self.exempt):
-            return []
+            return ()
         return [bound for bound in self.rules if bound.rule.matches(method, path)]
 
     def plan(self, rules: Sequence[BoundRule], keys: Sequence[str | None]) -> Plan | None:
         """The compound limiter for the matched rules and their keys (rules whose key is None
         do not apply); None when nothing is left to decide."""
+        if len(rules) == 1 and len(rules[0].limits) == 1:
+            bound, key = rules[0], keys[0]
+            if key is None:
+                return None
+            return Plan(bound.limits[0].limiter(key), bound.rule.cost, bound.limits)
         limiters, costs, limits = [], [], []
         for bound, key in zip(rules, keys, strict=True):
             if key is None:

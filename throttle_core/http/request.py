@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 HeaderPairs = Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]] | Mapping[str, str]
 
@@ -21,7 +20,7 @@ class Headers:
 
     def __init__(self, pairs: HeaderPairs = ()) -> None:
         self._pairs: Iterable[tuple[str | bytes, str | bytes]] = (
-            list(pairs.items()) if isinstance(pairs, Mapping) else pairs
+            pairs if type(pairs) is list or not isinstance(pairs, Mapping) else list(pairs.items())
         )
 
     def get_all(self, name: str) -> list[str]:
@@ -48,15 +47,18 @@ WEBSOCKET = "WEBSOCKET"
 """The method of a WebSocket connection in a `RequestView`: only rules naming it apply."""
 
 
-@dataclass(frozen=True, slots=True)
-class RequestView:
+NO_HEADERS = Headers()
+
+
+class RequestView(NamedTuple):
     """One request as the rules see it. `peer` is the address of the direct client (the
     server's view, before any proxy header); `user` the authenticated user's id, or None;
-    `request` the framework's own request object, handed to callable keys."""
+    `request` the framework's own request object, handed to callable keys. An immutable named
+    tuple: cheap to build on every request."""
 
     method: str
     path: str
     peer: str | None
-    headers: Headers = field(default_factory=Headers)
+    headers: Headers = NO_HEADERS
     user: str | None = None
     request: Any = None
