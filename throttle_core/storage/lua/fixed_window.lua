@@ -103,6 +103,7 @@ end
 
 if op == 'r' then
   if booked then
+    local at = bound + 0
     local k = floor((at - start) / interval + 1e-9)
     if k >= 0 and k < #hits and hits[k + 1] ~= 0 then
       hits[k + 1] = math.max(0, hits[k + 1] - tokens)
@@ -127,7 +128,7 @@ local wait = 0
 if k > 0 then
   wait = start + k * interval - now
 end
-if tokens == 0 or (max_wait and wait > max_wait) then
+if tokens == 0 or beyond(wait) then
   local _, spaced = counts()
   return reply(tokens == 0, wait, start_text .. ' ' .. spaced)
 end

@@ -83,6 +83,7 @@ end
 
 if op == 'r' then
   if first then
+    local at = bound + 0
     local shift = round_half_even((start - floor(at / interval) * interval) / interval)
     if shift == 0 and current ~= 0 then
       current = math.max(0, current - tokens)

@@ -67,7 +67,7 @@ end
 if tokens == 0 then
   return reply(avail >= 0, wait, text(avail))
 end
-if max_wait and wait > max_wait then
+if beyond(wait) then
   return reply(false, wait, text(avail))
 end
 local left = avail - tokens
