@@ -77,10 +77,14 @@ class Quota:
 
 
 class LimitReport(NamedTuple):
-    """One limit's part in a decision: the quota and its result."""
+    """One limit's part in a decision: the quota and its result (renderers take any
+    `(quota, result)` pair, so the request path passes plain tuples)."""
 
     quota: Quota
     result: RateLimit
+
+
+Report = tuple[Quota, RateLimit]
 
 
 def wait(result: RateLimit) -> float:
@@ -95,18 +99,18 @@ def reset(result: RateLimit) -> int:
     return max(1, ceil_seconds(result.retry_after))
 
 
-def describing(reports: Sequence[LimitReport]) -> LimitReport:
+def describing(reports: Sequence[Report]) -> Report:
     """The limit a single-value style speaks of: on a refusal the refusing limit with the
     longest retry, otherwise the one with the lowest remaining (the first on a tie)."""
     if len(reports) == 1:
         return reports[0]
-    refused = [report for report in reports if not report.result.accepted]
+    refused = [(quota, result) for quota, result in reports if not result.accepted]
     if refused:
-        return max(refused, key=lambda report: report.result.retry_after)
-    return min(reports, key=lambda report: report.result.remaining)
+        return max(refused, key=lambda report: report[1].retry_after)
+    return min(reports, key=lambda report: report[1].remaining)
 
 
-def _ietf(reports: Sequence[LimitReport]) -> list[Header]:
+def _ietf(reports: Sequence[Report]) -> list[Header]:
     if len(reports) == 1:
         quota, result = reports[0]
         policy = quota.policy_item
@@ -117,7 +121,7 @@ def _ietf(reports: Sequence[LimitReport]) -> list[Header]:
     return [("RateLimit-Policy", policy), ("RateLimit", state)]
 
 
-def _draft7(reports: Sequence[LimitReport]) -> list[Header]:
+def _draft7(reports: Sequence[Report]) -> list[Header]:
     quota, result = describing(reports)
     return [
         ("RateLimit", f"limit={quota.limit}, remaining={result.remaining}, reset={reset(result)}"),
@@ -125,7 +129,7 @@ def _draft7(reports: Sequence[LimitReport]) -> list[Header]:
     ]
 
 
-def _draft6(reports: Sequence[LimitReport]) -> list[Header]:
+def _draft6(reports: Sequence[Report]) -> list[Header]:
     quota, result = describing(reports)
     return [
         ("RateLimit-Limit", quota.limit_text),
@@ -135,7 +139,7 @@ def _draft6(reports: Sequence[LimitReport]) -> list[Header]:
     ]
 
 
-def _legacy(reports: Sequence[LimitReport]) -> list[Header]:
+def _legacy(reports: Sequence[Report]) -> list[Header]:
     quota, result = describing(reports)
     return [
         ("X-RateLimit-Limit", quota.limit_text),
@@ -144,7 +148,7 @@ def _legacy(reports: Sequence[LimitReport]) -> list[Header]:
     ]
 
 
-RENDERERS: dict[str, Callable[[Sequence[LimitReport]], list[Header]]] = {
+RENDERERS: dict[str, Callable[[Sequence[Report]], list[Header]]] = {
     "ietf": _ietf,
     "draft-7": _draft7,
     "draft-6": _draft6,
@@ -152,7 +156,7 @@ RENDERERS: dict[str, Callable[[Sequence[LimitReport]], list[Header]]] = {
 }
 
 
-def rate_limit_headers(styles: Sequence[str], reports: Sequence[LimitReport]) -> list[Header]:
+def rate_limit_headers(styles: Sequence[str], reports: Sequence[Report]) -> list[Header]:
     """The header lines of `styles` (validated by `header_styles`) for these limits."""
     if not reports:
         return []

@@ -19,7 +19,6 @@ from throttle_core.http.addresses import ClientAddress
 from throttle_core.http.decision import PASS, Decision
 from throttle_core.http.headers import (
     DEFAULT_STYLES,
-    LimitReport,
     Quota,
     header_styles,
     rate_limit_headers,
@@ -69,6 +68,7 @@ class BoundRule:
     key: KeySpec
     find: Resolver
     limits: tuple[BoundLimit, ...]
+    quotas: tuple[Quota | None, ...]
 
 
 class Plan(NamedTuple):
@@ -77,7 +77,7 @@ class Plan(NamedTuple):
 
     limiter: Limiter | NoLimiter | CompoundLimiter
     tokens: Any
-    limits: tuple[BoundLimit, ...]
+    quotas: tuple[Quota | None, ...]
 
 
 def _flag(value: object, name: str) -> bool:
@@ -152,7 +152,8 @@ class RequestLimiter:
                 else Quota(config["id"], policy.limit, policy.window_seconds())
             )
             limits.append(BoundLimit(factory, quota))
-        return BoundRule(rule, key, resolver(key, self.client), tuple(limits))
+        quotas = tuple(limit.quota for limit in limits)
+        return BoundRule(rule, key, resolver(key, self.client), tuple(limits), quotas)
 
     def matching(self, request: RequestView) -> Sequence[BoundRule]:
         """The rules that apply to `request` (none when it is exempt or limiting is off)."""
@@ -172,27 +173,27 @@ class RequestLimiter:
             bound, key = rules[0], keys[0]
             if key is None:
                 return None
-            return Plan(bound.limits[0].limiter(key), bound.rule.cost, bound.limits)
-        limiters, costs, limits = [], [], []
+            return Plan(bound.limits[0].limiter(key), bound.rule.cost, bound.quotas)
+        limiters, costs, quotas = [], [], []
         for bound, key in zip(rules, keys, strict=True):
             if key is None:
                 continue
             for limit in bound.limits:
                 limiters.append(limit.limiter(key))
                 costs.append(bound.rule.cost)
-                limits.append(limit)
+                quotas.append(limit.quota)
         if not limiters:
             return None
         if len(limiters) == 1:
-            return Plan(limiters[0], costs[0], tuple(limits))
-        return Plan(CompoundLimiter(limiters), tuple(costs), tuple(limits))
+            return Plan(limiters[0], costs[0], tuple(quotas))
+        return Plan(CompoundLimiter(limiters), tuple(costs), tuple(quotas))
 
     def decision(self, plan: Plan, result: RateLimit) -> Decision:
         """The decision and headers for the compound `result` of `plan`."""
         reports = [
-            LimitReport(limit.quota, member)
-            for limit, member in zip(plan.limits, result.members or (result,), strict=True)
-            if limit.quota is not None
+            (quota, member)
+            for quota, member in zip(plan.quotas, result.members or (result,), strict=True)
+            if quota is not None
         ]
         headers = rate_limit_headers(self.styles, reports) if self.styles else ()
         if result.accepted:
