@@ -34,6 +34,8 @@ from throttle_core.result import RateLimit
 log = logging.getLogger("throttle_core.storage")
 
 DEFAULT_PREFIX = "throttle:"
+REMEMBERED_IDS = 4096
+"""How many state ids a storage keeps the key and JSON form of (forgotten all at once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,23 +64,22 @@ ACCEPTED = (b"1", "1")
 NO_STATUS = (b"-", "-")
 
 
-def _bucket_result(
-    policy: TokenBucket, accepted: bool, retry: float, now: float, fields: list[Any]
-) -> RateLimit:
-    return policy._result(accepted, float(fields[0]), retry, now)
+def _bucket_result(policy: TokenBucket, reply: list[Any]) -> RateLimit:
+    return policy._result(reply[0] in ACCEPTED, float(reply[4]), float(reply[2]), float(reply[1]))
 
 
-def _window_result(
-    policy: FixedWindow, accepted: bool, retry: float, now: float, fields: list[Any]
-) -> RateLimit:
-    hits = [int(count) for count in fields[1:]]
-    return policy._result(accepted, float(fields[0]), hits, retry, now)
+def _window_result(policy: FixedWindow, reply: list[Any]) -> RateLimit:
+    hits = [int(count) for count in reply[5:]]
+    return policy._result(
+        reply[0] in ACCEPTED, float(reply[4]), hits, float(reply[2]), float(reply[1])
+    )
 
 
-def _sliding_result(
-    policy: SlidingWindow, accepted: bool, retry: float, now: float, fields: list[Any]
-) -> RateLimit:
-    return policy._result(accepted, float(fields[0]), int(fields[1]), int(fields[2]), retry, now)
+def _sliding_result(policy: SlidingWindow, reply: list[Any]) -> RateLimit:
+    return policy._result(
+        reply[0] in ACCEPTED, float(reply[4]), int(reply[5]), int(reply[6]), float(reply[2]),
+        float(reply[1]),
+    )  # fmt: skip
 
 
 class Plan(NamedTuple):
@@ -89,24 +90,20 @@ class Plan(NamedTuple):
 
     script: LuaScript
     params: str
-    result: Callable[[Any, bool, float, float, list[Any]], RateLimit]
-
-
-def _number(value: float) -> str:
-    return repr(float(value))
+    result: Callable[[Any, list[Any]], RateLimit]
 
 
 @lru_cache(maxsize=1024)
 def plan_of(policy: LimiterPolicy) -> Plan:
     """The `Plan` deciding `policy`."""
     if isinstance(policy, TokenBucket):
-        params = f"{policy.limit} {_number(policy.per_second)} -"
+        params = f"{policy.limit} {float(policy.per_second)!r} -"
         return Plan(SCRIPTS[policy.name], params, _bucket_result)
     if isinstance(policy, FixedWindow):
-        params = f"{policy.limit} {_number(policy.interval)} {policy.align}"
+        params = f"{policy.limit} {float(policy.interval)!r} {policy.align}"
         return Plan(SCRIPTS[policy.name], params, _window_result)
     if isinstance(policy, SlidingWindow):
-        params = f"{policy.limit} {_number(policy.interval)} -"
+        params = f"{policy.limit} {float(policy.interval)!r} -"
         return Plan(SCRIPTS[policy.name], params, _sliding_result)
     raise TypeError(f"RedisStorage cannot decide a {type(policy).__name__} policy")
 
@@ -176,6 +173,7 @@ class RedisStorage:
         self._makers = makers
         self._owned: list[Any] = []
         self._guard = threading.Lock()
+        self._names: dict[str, tuple[str, str]] = {}
 
     @classmethod
     def lazy(
@@ -319,13 +317,13 @@ class RedisStorage:
         max_wait: float | None,
         now: float | None,
     ) -> ScriptCall:
-        bound = "-" if max_wait is None else _number(max_wait)
+        bound = "-" if max_wait is None else repr(float(max_wait))
         return self._call("c", policy, id, tokens, bound, now, max_wait)
 
     def refund_call(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
     ) -> ScriptCall:
-        return self._call("r", policy, id, tokens, _number(at), now, None)
+        return self._call("r", policy, id, tokens, repr(float(at)), now, None)
 
     def _call(
         self,
@@ -338,20 +336,27 @@ class RedisStorage:
         max_wait: float | None,
     ) -> ScriptCall:
         plan = plan_of(policy)
-        clock = "-" if now is None else _number(now)
-        argv = f"{op} {tokens} {bound} {clock} {plan.params} {json_string(id)}"
-        return ScriptCall(plan, self.key(id), argv, policy, tokens, max_wait)
+        key, name = self._names.get(id) or self._name(id)
+        clock = "-" if now is None else repr(float(now))
+        argv = f"{op} {tokens} {bound} {clock} {plan.params} {name}"
+        return ScriptCall(plan, key, argv, policy, tokens, max_wait)
+
+    def _name(self, id: str) -> tuple[str, str]:
+        """The key of state `id` and the id as JSON, remembered for the ids seen lately (a
+        limiter's id comes back with every request of its client)."""
+        if len(self._names) >= REMEMBERED_IDS:
+            self._names.clear()
+        names = self._names[id] = (self.key(id), json_string(id))
+        return names
 
     def decision(self, call: ScriptCall, reply: bytes | str) -> RateLimit:
         """The `RateLimit` of a consume script's reply line (accepted, now, retry_after, status,
         then the policy's fields); `ReserveNotSupported` for a sliding window asked to book a
         wait it cannot book."""
-        accepted, now, retry, status, *fields = reply.split()
-        if status not in NO_STATUS:
-            self.report(call, status)
-        result = call.plan.result(
-            call.policy, accepted in ACCEPTED, float(retry), float(now), fields
-        )
+        fields = reply.split()
+        if fields[3] not in NO_STATUS:
+            self.report(call, fields[3])
+        result = call.plan.result(call.policy, fields)
         if (
             call.tokens
             and not result.accepted
