@@ -51,4 +51,4 @@ class ExemptRoutes:
         if router is not self._app:
             self._app = router
             self._chains = tuple(_exempt_chains(getattr(router, "routes", ())))
-        return any(_reaches(chain, scope) for chain in self._chains)
+        return bool(self._chains) and any(_reaches(chain, scope) for chain in self._chains)

@@ -65,12 +65,12 @@ def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
     any header the application set itself; every other message passes untouched."""
     if not headers:
         return send
-    extra = [(_NAMES[name], value.encode("latin-1")) for name, value in headers]
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] in _HEADED:
             own = message.get("headers") or ()
             present = {name.lower() for name, _ in own}
+            extra = [(_NAMES[name], value.encode("latin-1")) for name, value in headers]
             added = [pair for pair in extra if pair[0] not in present]
             message = {**message, "headers": [*own, *added]}
         await send(message)

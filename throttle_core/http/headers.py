@@ -38,7 +38,8 @@ def header_styles(value: str | Sequence[str] | None) -> tuple[str, ...]:
 
 def ceil_seconds(seconds: float) -> int:
     """Whole seconds, rounded up (forgiving float noise of a microsecond), never negative."""
-    return max(0, math.ceil(seconds - 1e-6))
+    whole = math.ceil(seconds - 1e-6)
+    return whole if whole > 0 else 0
 
 
 def sf_string(text: str) -> str:

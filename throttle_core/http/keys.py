@@ -63,7 +63,7 @@ def _key(value: object) -> str | None:
 def resolve(find: Resolver, view: RequestView) -> str | None:
     """The key of `view`, from sync code; an async key function is refused clearly."""
     value = find(view)
-    if inspect.isawaitable(value):
+    if type(value) is not str and inspect.isawaitable(value):
         close = getattr(value, "close", None)
         if close is not None:
             close()
@@ -76,6 +76,6 @@ def resolve(find: Resolver, view: RequestView) -> str | None:
 async def aresolve(find: Resolver, view: RequestView) -> str | None:
     """The key of `view`, awaiting an async key function."""
     value = find(view)
-    if inspect.isawaitable(value):
+    if type(value) is not str and inspect.isawaitable(value):
         value = await value
     return _key(value)
