@@ -68,11 +68,14 @@ def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] in _HEADED:
-            own = message.get("headers") or ()
+            own = list(message.get("headers") or ())
             present = {name.lower() for name, _ in own}
-            extra = [(_NAMES[name], value.encode("latin-1")) for name, value in headers]
-            added = [pair for pair in extra if pair[0] not in present]
-            message = {**message, "headers": [*own, *added]}
+            own += [
+                (raw, value.encode("latin-1"))
+                for name, value in headers
+                if (raw := _NAMES[name]) not in present
+            ]
+            message = {**message, "headers": own}
         await send(message)
 
     return send_with_headers

@@ -17,6 +17,7 @@ from starlette.types import Message, Receive, Scope, Send
 from tests.asgi.apps import CHUNKS, PEER, ROUTES, Calls, client, limited
 from tests.conftest import START
 from throttle_asgi import Decision, RateLimitMiddleware, Rule
+from throttle_asgi.scope import request_view
 from throttle_core import ConfigError, FrozenClock, InMemoryStorage
 
 PROBLEM = {
@@ -315,3 +316,15 @@ async def test_callable_keys_get_a_starlette_request_sync_or_async() -> None:
 def test_options_are_validated_once_at_construction(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         RateLimitMiddleware(Starlette(), **options)
+
+
+def test_the_request_object_is_built_only_for_key_functions() -> None:
+    scope: Scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"x-team", b"a")]}
+    assert isinstance(request_view(scope).request, Request)
+    bare = request_view(scope, with_request=False)
+    assert bare.request is None
+    assert (bare.method, bare.peer, bare.headers.get("X-Team")) == ("GET", None, "a")
+    websocket = request_view({**scope, "type": "websocket"})
+    assert websocket.method == "WEBSOCKET"
+    assert type(websocket.request) is HTTPConnection
+    assert not RateLimitMiddleware(PlainTextResponse("ok"), limits="1/minute").limiter.needs_request

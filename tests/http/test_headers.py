@@ -145,3 +145,14 @@ def test_styles(value: str | list[str] | None, expected: tuple[str, ...]) -> Non
 def test_bad_styles_are_refused(value: str | list[str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         header_styles(value)
+
+
+def test_constant_parts_are_prepared_once_per_quota_and_pairs_render_alike() -> None:
+    assert (API_QUOTA.state_prefix, API_QUOTA.limit_text, API_QUOTA.short_policy) == (
+        '"api";r=',
+        "100",
+        "100;w=60",
+    )
+    styles = header_styles(["ietf", "legacy"])
+    pairs = [(report.quota, report.result) for report in (BURST_OK, HOURLY_OK)]
+    assert rate_limit_headers(styles, pairs) == rate_limit_headers(styles, [BURST_OK, HOURLY_OK])

@@ -193,3 +193,47 @@ def test_bad_options_are_refused_naming_the_bad_value(
 
 def test_a_single_limit_string_is_one_default_rule() -> None:
     assert [b.rule.limit for b in RequestLimiter(limits="5/minute").rules] == ["5/minute"]
+
+
+class CountingMemory(InMemoryStorage):
+    """An in-memory storage of a subclass, which may override its async methods."""
+
+    def __init__(self, clock: FrozenClock) -> None:
+        super().__init__(clock=clock)
+        self.awaited = 0
+
+    async def aconsume(self, *args: Any) -> Any:
+        self.awaited += 1
+        return self.consume(*args)
+
+
+async def test_acheck_awaits_only_key_functions_and_storages_that_may_wait() -> None:
+    plain = limiter(limits=["2/minute"])
+    assert plain.never_waits
+    assert not plain.needs_request
+    assert [(await plain.acheck(get())).status for _ in range(3)] == [None, None, 429]
+
+    keyed = limiter(limits=[Rule("2/minute", key=lambda request: request)])
+    assert keyed.needs_request
+    assert not keyed.never_waits
+    assert (await keyed.acheck(RequestView("GET", "/", None, request="team-a"))).allowed
+
+    clock = FrozenClock(START)
+    counting = CountingMemory(clock)
+    subclassed = RequestLimiter(limits=["2/minute"], storage=counting, clock=clock)
+    assert not subclassed.never_waits
+    assert [(await subclassed.acheck(get())).status for _ in range(3)] == [None, None, 429]
+    assert counting.awaited == 3
+
+
+def test_views_and_decisions_are_immutable_named_tuples() -> None:
+    view = get()
+    assert view.headers.get("host") is None
+    assert view.user is None
+    assert view.request is None
+    with pytest.raises(AttributeError):
+        view.path = "/admin"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        PASS.status = 429  # type: ignore[misc]
+    assert PASS.allowed
+    assert PASS.headers == ()
