@@ -199,6 +199,20 @@ async def test_async_call_on_sync_client_names_the_sync_twin(
         await limiter.areset()
 
 
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: str(c["id"]))
+def test_a_client_that_decodes_responses_gives_the_same_decisions(
+    redis_url: str, client: redis.Redis, prefix: str, clock: FrozenClock, config: dict[str, Any]
+) -> None:
+    decoding = redis.Redis.from_url(redis_url, decode_responses=True)
+    results = []
+    for source, name in ((client, "bytes"), (decoding, "text")):
+        limiter = RateLimiterFactory(config, RedisStorage(source, prefix + name), clock=clock)
+        results.append([limiter.create("u").consume(n) for n in (4, 0, 6, 1)])
+    assert results[0] == results[1]
+    assert [r.accepted for r in results[1]] == [True, True, True, False]
+    decoding.close()
+
+
 async def test_one_storage_with_both_clients_serves_both_worlds(
     client: redis.Redis, aclient: redis.asyncio.Redis, prefix: str, clock: FrozenClock
 ) -> None:
