@@ -159,9 +159,11 @@ RENDERERS: dict[str, Callable[[Sequence[Report]], list[Header]]] = {
 
 def rate_limit_headers(styles: Sequence[str], reports: Sequence[Report]) -> list[Header]:
     """The header lines of `styles` (validated by `header_styles`) for these limits."""
-    if not reports:
-        return []
-    return [line for style in styles for line in RENDERERS[style](reports)]
+    lines: list[Header] = []
+    if reports:
+        for style in styles:
+            lines += RENDERERS[style](reports)
+    return lines
 
 
 def retry_after(result: RateLimit) -> int:
