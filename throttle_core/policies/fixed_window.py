@@ -65,9 +65,11 @@ class FixedWindow:
             k += 1
         return k
 
-    def _result(
+    def result(
         self, accepted: bool, start: float, hits: list[int], retry: float, now: float
     ) -> RateLimit:
+        """The decision for windows from `start` holding `hits` afterwards (also used by
+        storages that decide on their server)."""
         last = len(hits)
         while last and not hits[last - 1]:
             last -= 1
@@ -90,13 +92,13 @@ class FixedWindow:
         k = self._first_room(hits, max(tokens, 1))
         wait = 0.0 if k == 0 else start + k * self.interval - now
         if tokens == 0:
-            return None, self._result(True, start, hits, wait, now)
+            return None, self.result(True, start, hits, wait, now)
         if max_wait is not None and wait > max_wait:
-            return None, self._result(False, start, hits, wait, now)
+            return None, self.result(False, start, hits, wait, now)
         hits.extend([0] * (k + 1 - len(hits)))
         hits[k] += tokens
         new = FixedWindowState(id, self.interval, start, tuple(hits), now)
-        return new, self._result(k == 0, start, hits, wait, now)
+        return new, self.result(k == 0, start, hits, wait, now)
 
     def refund(
         self, state: FixedWindowState | None, now: float, tokens: int, at: float

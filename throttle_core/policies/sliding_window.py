@@ -71,9 +71,11 @@ class SlidingWindow:
                 at += self.interval * (1.0 - room / current)
         return at - now if at > now else 0.0
 
-    def _result(
+    def result(
         self, accepted: bool, start: float, previous: int, current: int, retry: float, now: float
     ) -> RateLimit:
+        """The decision for these counts afterwards (also used by storages that decide on
+        their server)."""
         estimate = self.estimate(start, previous, current, now)
         reset = self.wait(start, previous, current, now, self.limit)
         remaining = self.limit - estimate if estimate < self.limit else 0
@@ -90,17 +92,17 @@ class SlidingWindow:
         start, previous, current = self.windows(state, now)
         wait = self.wait(start, previous, current, now, max(tokens, 1))
         if tokens == 0:
-            return None, self._result(True, start, previous, current, wait, now)
+            return None, self.result(True, start, previous, current, wait, now)
         if wait > 0.0:
             if max_wait is not None and wait > max_wait:
-                return None, self._result(False, start, previous, current, wait, now)
+                return None, self.result(False, start, previous, current, wait, now)
             raise ReserveNotSupported(
                 f"a sliding window cannot book future capacity (the wait would be {wait:.3f}s); "
                 "use a token bucket or a fixed window to queue work"
             )
         current += tokens
         new = SlidingWindowState(id, self.interval, start, previous, current, now)
-        return new, self._result(True, start, previous, current, 0.0, now)
+        return new, self.result(True, start, previous, current, 0.0, now)
 
     def refund(
         self, state: SlidingWindowState | None, now: float, tokens: int, at: float

@@ -52,7 +52,9 @@ class TokenBucket:
     def _wait(self, available: float, tokens: int) -> float:
         return 0.0 if available >= tokens else (tokens - available) / self.per_second
 
-    def _result(self, accepted: bool, tokens: float, retry: float, now: float) -> RateLimit:
+    def result(self, accepted: bool, tokens: float, retry: float, now: float) -> RateLimit:
+        """The decision for a bucket holding `tokens` afterwards (storages that decide on their
+        server rebuild their result with it, so the arithmetic lives in one place)."""
         reset = (self.limit - tokens) / self.per_second if tokens < self.limit else 0.0
         remaining = math.floor(tokens) if tokens > 0 else 0
         return RateLimit(accepted, self.limit, remaining, retry, reset, now)
@@ -67,14 +69,14 @@ class TokenBucket:
     ) -> tuple[TokenBucketState | None, RateLimit]:
         available = self.available(state, now)
         if tokens == 0:
-            return None, self._result(available >= 0, available, self._wait(available, 1), now)
+            return None, self.result(available >= 0, available, self._wait(available, 1), now)
         wait = self._wait(available, tokens)
         if max_wait is not None and wait > max_wait:
-            return None, self._result(False, available, wait, now)
+            return None, self.result(False, available, wait, now)
         left = available - tokens
         timer = now if state is None or now > state.timer else state.timer
         new = TokenBucketState(id, self.limit, self.per_second, left, timer)
-        return new, self._result(wait == 0.0, left, wait, now)
+        return new, self.result(wait == 0.0, left, wait, now)
 
     def refund(
         self, state: TokenBucketState | None, now: float, tokens: int, at: float

@@ -65,18 +65,18 @@ NO_STATUS = (b"-", "-")
 
 
 def _bucket_result(policy: TokenBucket, reply: list[Any]) -> RateLimit:
-    return policy._result(reply[0] in ACCEPTED, float(reply[4]), float(reply[2]), float(reply[1]))
+    return policy.result(reply[0] in ACCEPTED, float(reply[4]), float(reply[2]), float(reply[1]))
 
 
 def _window_result(policy: FixedWindow, reply: list[Any]) -> RateLimit:
     hits = [int(count) for count in reply[5:]]
-    return policy._result(
+    return policy.result(
         reply[0] in ACCEPTED, float(reply[4]), hits, float(reply[2]), float(reply[1])
     )
 
 
 def _sliding_result(policy: SlidingWindow, reply: list[Any]) -> RateLimit:
-    return policy._result(
+    return policy.result(
         reply[0] in ACCEPTED, float(reply[4]), int(reply[5]), int(reply[6]), float(reply[2]),
         float(reply[1]),
     )  # fmt: skip
