@@ -70,11 +70,10 @@ def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
         if message["type"] in _HEADED:
             own = list(message.get("headers") or ())
             present = {name.lower() for name, _ in own}
-            own += [
-                (raw, value.encode("latin-1"))
-                for name, value in headers
-                if (raw := _NAMES[name]) not in present
-            ]
+            for name, value in headers:
+                raw = _NAMES[name]
+                if raw not in present:
+                    own.append((raw, value.encode("latin-1")))
             message = {**message, "headers": own}
         await send(message)
 
