@@ -4,7 +4,6 @@ and in pure Python, and give the same decisions; so does stored data Python cann
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import uuid
@@ -17,24 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import START
-from tests.core.storage.test_redis_differential import Step, outcome, scenarios
-from throttle_core import FrozenClock, Rate
-from throttle_core.policies import FixedWindow, LimiterPolicy, SlidingWindow, TokenBucket
+from tests.core.storage.differential import POLICIES, Step, ids, policy_id, scenarios
+from tests.core.storage.differential import replay as run_both
+from throttle_core import FrozenClock
+from throttle_core.policies import LimiterPolicy
 from throttle_core.storage.postgres import PostgresStorage
 
 pytestmark = pytest.mark.postgres
-
-ids = (f"diff:{n}" for n in itertools.count())
-POLICIES = [
-    TokenBucket(5, Rate(1.0, 1)),
-    FixedWindow(5, 1.0, "clock"),
-    FixedWindow(5, 1.0, "first_hit"),
-    SlidingWindow(5, 1.0),
-]
-
-
-def policy_id(policy: LimiterPolicy) -> str:
-    return f"{policy.name}:{getattr(policy, 'align', '')}"
 
 
 @pytest.fixture(scope="module")
@@ -64,28 +52,15 @@ def expires_at(storage: PostgresStorage, id: str) -> float:
 def replay(storage: PostgresStorage, policy: LimiterPolicy, now: float, plan: list[Step]) -> None:
     """Run `plan` on both sides. The storage's own clock stays at START, so rows never expire
     here (expiry is tested in test_postgres_storage) and `expires_at` is START + the TTL."""
-    assert storage.clock is not None
-    id = next(ids)
-    state: Any = None
-    for step in plan:
-        now += step.advance
-        tokens = min(step.tokens, policy.limit)
-        if step.resave and state is not None:
-            storage.save(state)
-        if step.refund:
-            at = now + step.at
-            storage.refund(policy, id, tokens, at, now)
-            new = policy.refund(state, now, tokens, at)
-        else:
-            decided = outcome(policy.decide, id, state, now, tokens, step.max_wait)
-            result = outcome(storage.consume, policy, id, tokens, step.max_wait, now)
-            new, expected = decided if isinstance(decided, tuple) else (None, decided)
-            assert result == expected, step
-        if new is not None:
-            state = new
-            written = storage.clock.now() + state.expiration_time
-            assert expires_at(storage, id) == pytest.approx(written, abs=1e-5)
-        assert storage.fetch(id) == state, step
+    clock = storage.clock
+    assert clock is not None
+
+    def check_expiry(id: str, state: Any, written: bool) -> None:
+        if written:
+            expected = clock.now() + state.expiration_time
+            assert expires_at(storage, id) == pytest.approx(expected, abs=1e-5)
+
+    run_both(storage, policy, now, plan, next(ids), check_expiry)
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,9 @@ script reads the state's usual layout with its pattern or decodes another layout
 
 from __future__ import annotations
 
-import itertools
 import json
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,8 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import START
+from tests.core.storage.differential import (
+    POLICIES,
+    Step,
+    ids,
+    policy_id,
+    scenarios,
+)
+from tests.core.storage.differential import replay as run_both
 from tests.redis_support import delete_keys
-from throttle_core import Rate, ReserveNotSupported
+from throttle_core import Rate
 from throttle_core.policies import (
     FixedWindow,
     LimiterPolicy,
@@ -30,55 +36,8 @@ from throttle_core.storage.redis import RedisStorage
 
 pytestmark = pytest.mark.redis
 
-INTERVALS = [0.7, 1.0, 2.5, 60.0, 3600.0 / 7]
-ids = (f"diff:{n}" for n in itertools.count())
 SUFFIXES = ["", "/v1/items", '"quoted"', "back\\slash", "caf\u00e9", "a b", "\x7f"]
 """Id endings that JSON writes escaped or that a cheap encoder might get wrong."""
-
-
-@dataclass(frozen=True)
-class Step:
-    """Move the clock by `advance`, then consume (max_wait None: reserve without bound) or
-    give back `tokens` booked at now + `at`; `resave` first rewrites the key from Python."""
-
-    advance: float
-    refund: bool
-    tokens: int
-    max_wait: float | None
-    at: float
-    resave: bool
-
-
-def steps(interval: float, limit: int) -> st.SearchStrategy[list[Step]]:
-    advance = st.one_of(
-        st.floats(0, 2.5 * interval, allow_nan=False),
-        st.sampled_from([0.0, 1e-6, interval / 2, interval]),
-    )
-    step = st.builds(
-        Step,
-        advance,
-        st.booleans(),
-        st.integers(0, limit),
-        st.one_of(st.none(), st.just(0.0), st.floats(0, 3 * interval, allow_nan=False)),
-        st.floats(-2 * interval, 2 * interval, allow_nan=False),
-        st.booleans(),
-    )
-    return st.lists(step, min_size=1, max_size=40)
-
-
-@st.composite
-def scenarios(draw: st.DrawFn, kind: str) -> tuple[LimiterPolicy, float, list[Step]]:
-    limit = draw(st.integers(1, 12))
-    interval = draw(st.sampled_from(INTERVALS))
-    policy: LimiterPolicy
-    if kind == "token_bucket":
-        policy = TokenBucket(limit, Rate(interval, draw(st.integers(1, 5))))
-    elif kind == "sliding_window":
-        policy = SlidingWindow(limit, interval)
-    else:
-        policy = FixedWindow(limit, interval, kind.removeprefix("fixed_window:"))  # type: ignore[arg-type]
-    start = START + draw(st.floats(0, 10 * interval, allow_nan=False))
-    return policy, start, draw(steps(interval, limit))
 
 
 @pytest.fixture(scope="module")
@@ -95,14 +54,6 @@ def storage(client: redis.Redis) -> Iterator[RedisStorage]:
     delete_keys(client, prefix)
 
 
-def outcome(decide: Callable[..., Any], *args: Any) -> Any:
-    """A decision, or the type of the error it raised."""
-    try:
-        return decide(*args)
-    except ReserveNotSupported as error:
-        return type(error)
-
-
 def replay(
     storage: RedisStorage,
     client: redis.Redis,
@@ -111,31 +62,11 @@ def replay(
     plan: list[Step],
     suffix: str = "",
 ) -> None:
-    id = next(ids) + suffix
-    state: Any = None
-    for step in plan:
-        now += step.advance
-        tokens = min(step.tokens, policy.limit)
-        if step.resave and state is not None:
-            storage.save(state)
-        if step.refund:
-            at = now + step.at
-            storage.refund(policy, id, tokens, at, now)
-            state = policy.refund(state, now, tokens, at) or state
-        else:
-            decided = outcome(policy.decide, id, state, now, tokens, step.max_wait)
-            result = outcome(storage.consume, policy, id, tokens, step.max_wait, now)
-            if isinstance(decided, tuple):
-                new, expected = decided
-                assert result == expected, step
-                state = new or state
-            else:
-                assert result is decided, step
-        stored = storage.fetch(id)
-        assert stored == state, step
-        if state is not None:
-            ttl_ms = client.pttl(storage.key(id))
-            assert state.expiration_time * 1000 - 5000 < ttl_ms <= state.expiration_time * 1000
+    def check_expiry(id: str, state: Any, written: bool) -> None:
+        ttl_ms = client.pttl(storage.key(id))
+        assert state.expiration_time * 1000 - 5000 < ttl_ms <= state.expiration_time * 1000
+
+    run_both(storage, policy, now, plan, next(ids) + suffix, check_expiry)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -182,16 +113,7 @@ def test_sliding_window_lua_is_the_python_policy(
     replay(storage, client, *scenario, suffix)
 
 
-@pytest.mark.parametrize(
-    "policy",
-    [
-        TokenBucket(5, Rate(1.0, 1)),
-        FixedWindow(5, 1.0, "clock"),
-        FixedWindow(5, 1.0, "first_hit"),
-        SlidingWindow(5, 1.0),
-    ],
-    ids=lambda p: f"{p.name}:{getattr(p, 'align', '')}",
-)
+@pytest.mark.parametrize("policy", POLICIES, ids=policy_id)
 def test_server_time_decisions_match_python_at_the_time_they_report(
     storage: RedisStorage, client: redis.Redis, policy: LimiterPolicy
 ) -> None:
