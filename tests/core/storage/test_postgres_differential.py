@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import START
-from tests.core.storage.differential import POLICIES, Step, ids, policy_id, scenarios
+from tests.core.storage.differential import KINDS, POLICIES, Step, ids, policy_id, scenarios
 from tests.core.storage.differential import replay as run_both
 from throttle_core import FrozenClock
 from throttle_core.policies import LimiterPolicy
@@ -63,9 +63,7 @@ def replay(storage: PostgresStorage, policy: LimiterPolicy, now: float, plan: li
     run_both(storage, policy, now, plan, next(ids), check_expiry)
 
 
-@pytest.mark.parametrize(
-    "kind", ["token_bucket", "fixed_window:clock", "fixed_window:first_hit", "sliding_window"]
-)
+@pytest.mark.parametrize("kind", KINDS)
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_the_sql_function_is_the_python_policy(

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import START
 from tests.core.storage.differential import (
+    KINDS,
     POLICIES,
     Step,
     ids,
@@ -69,48 +70,13 @@ def replay(
     run_both(storage, policy, now, plan, next(ids) + suffix, check_expiry)
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("token_bucket"), st.sampled_from(SUFFIXES))
-def test_token_bucket_lua_is_the_python_policy(
-    storage: RedisStorage,
-    client: redis.Redis,
-    scenario: tuple[LimiterPolicy, float, list[Step]],
-    suffix: str,
+@given(data=st.data())
+def test_the_lua_script_is_the_python_policy(
+    storage: RedisStorage, client: redis.Redis, kind: str, data: st.DataObject
 ) -> None:
-    replay(storage, client, *scenario, suffix)
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("fixed_window:clock"), st.sampled_from(SUFFIXES))
-def test_clock_aligned_fixed_window_lua_is_the_python_policy(
-    storage: RedisStorage,
-    client: redis.Redis,
-    scenario: tuple[LimiterPolicy, float, list[Step]],
-    suffix: str,
-) -> None:
-    replay(storage, client, *scenario, suffix)
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("fixed_window:first_hit"), st.sampled_from(SUFFIXES))
-def test_first_hit_fixed_window_lua_is_the_python_policy(
-    storage: RedisStorage,
-    client: redis.Redis,
-    scenario: tuple[LimiterPolicy, float, list[Step]],
-    suffix: str,
-) -> None:
-    replay(storage, client, *scenario, suffix)
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios("sliding_window"), st.sampled_from(SUFFIXES))
-def test_sliding_window_lua_is_the_python_policy(
-    storage: RedisStorage,
-    client: redis.Redis,
-    scenario: tuple[LimiterPolicy, float, list[Step]],
-    suffix: str,
-) -> None:
-    replay(storage, client, *scenario, suffix)
+    replay(storage, client, *data.draw(scenarios(kind)), data.draw(st.sampled_from(SUFFIXES)))
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=policy_id)
