@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -43,30 +44,30 @@ class FixedWindow:
     def window_seconds(self) -> float:
         return self.interval
 
-    def windows(self, state: FixedWindowState | None, now: float) -> tuple[float, list[int]]:
+    def windows(self, state: FixedWindowState | None, now: float) -> tuple[float, tuple[int, ...]]:
         """The current window's start and the counts of it and of the booked windows after it."""
         size = self.interval
         if self.align == "clock":
             start = math.floor(now / size) * size
             if state is None:
-                return start, [0]
+                return start, (0,)
             shift = round((start - state.start) / size)
             if shift <= 0:
-                return state.start, list(state.hits)
-            return start, list(state.hits[shift:]) or [0]
+                return state.start, state.hits
+            return start, state.hits[shift:] or (0,)
         if state is None or now >= state.start + len(state.hits) * size:
-            return now, [0]
+            return now, (0,)
         shift = max(0, math.floor((now - state.start) / size))
-        return state.start + shift * size, list(state.hits[shift:])
+        return state.start + shift * size, state.hits[shift:]
 
-    def _first_room(self, hits: list[int], tokens: int) -> int:
+    def _first_room(self, hits: tuple[int, ...], tokens: int) -> int:
         k = 0
         while k < len(hits) and hits[k] + tokens > self.limit:
             k += 1
         return k
 
     def result(
-        self, accepted: bool, start: float, hits: list[int], retry: float, now: float
+        self, accepted: bool, start: float, hits: Sequence[int], retry: float, now: float
     ) -> RateLimit:
         """The decision for windows from `start` holding `hits` afterwards (also used by
         storages that decide on their server)."""
@@ -89,26 +90,39 @@ class FixedWindow:
         max_wait: float | None,
     ) -> tuple[FixedWindowState | None, RateLimit]:
         start, hits = self.windows(state, now)
+        if tokens and len(hits) == 1 and hits[0] + tokens <= self.limit:
+            return self._accept_alone(id, start, hits[0] + tokens, now)
         k = self._first_room(hits, max(tokens, 1))
         wait = 0.0 if k == 0 else start + k * self.interval - now
         if tokens == 0:
             return None, self.result(True, start, hits, wait, now)
         if max_wait is not None and wait > max_wait:
             return None, self.result(False, start, hits, wait, now)
-        hits.extend([0] * (k + 1 - len(hits)))
-        hits[k] += tokens
-        new = FixedWindowState(id, self.interval, start, tuple(hits), now)
-        return new, self.result(k == 0, start, hits, wait, now)
+        booked = list(hits) + [0] * (k + 1 - len(hits))
+        booked[k] += tokens
+        new = FixedWindowState(id, self.interval, start, tuple(booked), now)
+        return new, self.result(k == 0, start, booked, wait, now)
+
+    def _accept_alone(
+        self, id: str, start: float, count: int, now: float
+    ) -> tuple[FixedWindowState, RateLimit]:
+        """`decide` when the current window has room and nothing is booked after it: the
+        common case, with `result`'s arithmetic for a single window holding `count`."""
+        reset = start + self.interval - now
+        return FixedWindowState(id, self.interval, start, (count,), now), RateLimit(
+            True, self.limit, self.limit - count, 0.0, reset if reset > 0.0 else 0.0, now
+        )
 
     def refund(
         self, state: FixedWindowState | None, now: float, tokens: int, at: float
     ) -> FixedWindowState | None:
         if state is None:
             return None
-        start, hits = self.windows(state, now)
+        start, windows = self.windows(state, now)
         k = math.floor((at - start) / self.interval + 1e-9)
-        if not 0 <= k < len(hits) or hits[k] == 0:
+        if not 0 <= k < len(windows) or windows[k] == 0:
             return None
+        hits = list(windows)
         hits[k] = max(0, hits[k] - tokens)
         while len(hits) > 1 and hits[-1] == 0:
             hits.pop()
