@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 from throttle_core import FrozenClock, InMemoryStorage, RateLimiterFactory
 from throttle_core.policies import FixedWindowState, TokenBucketState
 
@@ -69,3 +71,37 @@ async def test_async_twins() -> None:
     assert await storage.afetch("a") == state
     await storage.adelete("a")
     assert await storage.afetch("a") is None
+
+
+def test_expiry_follows_the_storage_clock_whoever_decides() -> None:
+    clock = FrozenClock(0)
+    storage = InMemoryStorage(clock=clock)
+    config = {"policy": "token_bucket", "id": "tb", "limit": 5, "rate": "5/minute"}
+    RateLimiterFactory(config, storage).create("own").consume()
+    RateLimiterFactory(config, storage, clock=FrozenClock(1000)).create("other").consume()
+    ttl = storage.fetch("tb:own").expiration_time
+    assert storage.fetch("tb:other").expiration_time == ttl
+    clock.advance(ttl - 0.001)
+    assert storage.fetch("tb:own") is not None
+    assert storage.fetch("tb:other") is not None
+    clock.advance(0.001)
+    assert storage.fetch("tb:own") is None
+    assert storage.fetch("tb:other") is None
+
+
+def test_a_key_costs_under_320_bytes() -> None:
+    storage = InMemoryStorage()
+    factory = RateLimiterFactory(
+        {"policy": "fixed_window", "id": "bench", "limit": 10**6, "interval": 60}, storage
+    )
+    keys = [f"user-{i}" for i in range(2000)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for key in keys:
+            factory.create(key).consume()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(storage) == 2000
+    assert held / 2000 < 320

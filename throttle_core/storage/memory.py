@@ -18,11 +18,20 @@ DEFAULT_MAX_KEYS = 100_000
 _SWEEP_PER_WRITE = 4
 
 
+def _unpack(entry: Any) -> tuple[float, Any]:
+    """An entry's expiry time and state."""
+    if type(entry) is tuple:
+        return entry
+    return entry.timer + entry.expiration_time, entry
+
+
 class InMemoryStorage:
     """States in an LRU-ordered dict with TTL expiry, bounded by `max_keys`.
 
     Decisions run under one lock, so `consume` is atomic; beyond `max_keys` the least
     recently used state is evicted. Expiry is judged by `clock` (default `SystemClock`).
+    An entry is the state itself when its `timer` is the storage's time (its expiry is then
+    `timer + expiration_time`, nothing more to keep per key), else `(expires, state)`.
     """
 
     def __init__(self, max_keys: int = DEFAULT_MAX_KEYS, *, clock: Clock | None = None) -> None:
@@ -30,7 +39,7 @@ class InMemoryStorage:
             raise ConfigError(f"max_keys must be a positive integer, got {max_keys!r}")
         self.max_keys = max_keys
         self.clock: Clock = clock or SystemClock()
-        self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._data: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -42,7 +51,7 @@ class InMemoryStorage:
         entry = self._data.get(id)
         if entry is None:
             return None
-        expires, state = entry
+        expires, state = _unpack(entry)
         if expires <= now:
             del self._data[id]
             return None
@@ -58,12 +67,14 @@ class InMemoryStorage:
     def _put(self, state: Any, now: float, known: bool) -> None:
         """Store `state` as the most recent entry; a new key first makes room for itself."""
         data = self._data
-        data[state.id] = (now + state.expiration_time, state)
+        if getattr(state, "timer", None) == now:
+            data[state.id] = state
+        else:
+            data[state.id] = (now + state.expiration_time, state)
         if known:
             return
         for _ in range(_SWEEP_PER_WRITE):
-            oldest = next(iter(data.values()))
-            if oldest[0] > now and len(data) <= self.max_keys:
+            if _unpack(next(iter(data.values())))[0] > now and len(data) <= self.max_keys:
                 break
             data.popitem(last=False)
 
