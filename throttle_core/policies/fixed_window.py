@@ -12,6 +12,8 @@ from throttle_core.result import RateLimit
 
 Align = Literal["clock", "first_hit"]
 ALIGNMENTS: tuple[Align, ...] = ("clock", "first_hit")
+_ONE_WINDOW: tuple[tuple[int], ...] = tuple((count,) for count in range(256))
+"""Shared `hits` of one window holding a small count: states are immutable, so keys share them."""
 
 
 @dataclass(slots=True)
@@ -108,8 +110,9 @@ class FixedWindow:
     ) -> tuple[FixedWindowState, RateLimit]:
         """`decide` when the current window has room and nothing is booked after it: the
         common case, with `result`'s arithmetic for a single window holding `count`."""
+        hits = _ONE_WINDOW[count] if count < len(_ONE_WINDOW) else (count,)
         reset = start + self.interval - now
-        return FixedWindowState(id, self.interval, start, (count,), now), RateLimit(
+        return FixedWindowState(id, self.interval, start, hits, now), RateLimit(
             True, self.limit, self.limit - count, 0.0, reset if reset > 0.0 else 0.0, now
         )
 
