@@ -14,7 +14,8 @@ STATE_VERSION = 1
 
 def ttl_seconds(seconds: float) -> int:
     """A state's `expiration_time`: the TTL rounded up, at least one second."""
-    return max(1, math.ceil(seconds))
+    ttl = math.ceil(seconds)
+    return ttl if ttl > 1 else 1
 
 
 class StateBase:

@@ -59,7 +59,15 @@ class SlidingWindow:
 
     def wait(self, start: float, previous: int, current: int, now: float, tokens: int) -> float:
         """Exact time until the estimate admits `tokens`: the infimum, admitted just after."""
-        if self.estimate(start, previous, current, now) + tokens <= self.limit:
+        return self._wait(
+            self.estimate(start, previous, current, now), start, previous, current, now, tokens
+        )
+
+    def _wait(
+        self, estimate: int, start: float, previous: int, current: int, now: float, tokens: int
+    ) -> float:
+        """`wait` given the estimate at `now`."""
+        if estimate + tokens <= self.limit:
             return 0.0
         room = self.limit - tokens + 1 - current
         if room > 0:
@@ -77,7 +85,7 @@ class SlidingWindow:
         """The decision for these counts afterwards (also used by storages that decide on
         their server)."""
         estimate = self.estimate(start, previous, current, now)
-        reset = self.wait(start, previous, current, now, self.limit)
+        reset = self._wait(estimate, start, previous, current, now, self.limit)
         remaining = self.limit - estimate if estimate < self.limit else 0
         return RateLimit(accepted, self.limit, remaining, retry, reset, now)
 
