@@ -9,16 +9,11 @@ from typing import Any
 import pytest
 
 from tests.conformance.bench import AsyncDictStorage, DictStorage
+from tests.policies import every_policy, run_threads
 from throttle_core import InMemoryStorage, LocalLock, RateLimiterFactory
 
 LIMIT = 300
-CONFIGS = {
-    "token_bucket": {"policy": "token_bucket", "id": "c", "limit": LIMIT, "rate": "300/hour"},
-    "fixed_window": {"policy": "fixed_window", "id": "c", "limit": LIMIT, "interval": "1h"},
-    "first_hit": {"policy": "fixed_window", "id": "c", "limit": LIMIT, "interval": "1h",
-                  "align": "first_hit"},
-    "sliding_window": {"policy": "sliding_window", "id": "c", "limit": LIMIT, "interval": "1h"},
-}  # fmt: skip
+CONFIGS = every_policy(LIMIT)
 
 
 @pytest.fixture(autouse=True)
@@ -53,11 +48,7 @@ def test_eight_threads_admit_exactly_the_limit(make: Any, policy: str) -> None:
         for _ in range(100):
             admitted[slot] += limiter.consume().accepted
 
-    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(8, hammer)
     assert sum(admitted) == LIMIT
 
 
@@ -116,10 +107,6 @@ def test_a_lock_that_never_waits_is_retried_until_it_is_free() -> None:
         for _ in range(50):
             admitted[slot] += factory.create("k").consume().accepted
 
-    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(8, hammer)
     assert sum(admitted) == LIMIT
     assert not lock.held

@@ -4,7 +4,6 @@ by 4 processes × 2 threads on one key, admits exactly the limit for every polic
 from __future__ import annotations
 
 import multiprocessing
-import threading
 import uuid
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 import redis
 
 from tests.conftest import START
+from tests.policies import every_policy, run_threads
 from tests.redis_support import delete_keys
 from tests.user_redis_storage import UserRedisStorage
 from throttle_core import FrozenClock, RateLimiterFactory
@@ -20,13 +20,7 @@ from throttle_core.locks import RedisLock
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 PROCESSES, THREADS, HITS, LIMIT = 4, 2, 1000, 1000
-CONFIGS = {
-    "token_bucket": {"policy": "token_bucket", "id": "x", "limit": LIMIT, "rate": "1000/hour"},
-    "fixed_window": {"policy": "fixed_window", "id": "x", "limit": LIMIT, "interval": "1h"},
-    "first_hit": {"policy": "fixed_window", "id": "x", "limit": LIMIT, "interval": "1h",
-                  "align": "first_hit"},
-    "sliding_window": {"policy": "sliding_window", "id": "x", "limit": LIMIT, "interval": "1h"},
-}  # fmt: skip
+CONFIGS = every_policy(LIMIT)
 
 
 def hammer(url: str, prefix: str, config: dict[str, Any], start: Any, admitted: Any) -> None:
@@ -47,11 +41,7 @@ def hammer(url: str, prefix: str, config: dict[str, Any], start: Any, admitted: 
         for _ in range(HITS):
             counts[slot] += limiter.consume().accepted
 
-    threads = [threading.Thread(target=run, args=(slot,)) for slot in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(THREADS, run)
     admitted.put(sum(counts))
     client.close()
 

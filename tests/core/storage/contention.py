@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tests.conftest import START
+from tests.policies import every_policy
 from throttle_core import FrozenClock, RateLimiterFactory, storage_from_url
 
 PROCESSES = 4
@@ -19,15 +20,7 @@ THREADS = 2
 HITS = 1_000
 LIMIT = 1_000
 
-CONFIGS: dict[str, dict[str, Any]] = {
-    "token_bucket": {"policy": "token_bucket", "id": "tb", "limit": LIMIT,
-                     "rate": {"interval": "1 hour", "amount": LIMIT}},
-    "fixed_window": {"policy": "fixed_window", "id": "fw", "limit": LIMIT, "interval": "1 hour"},
-    "fixed_window_first_hit": {"policy": "fixed_window", "id": "fh", "limit": LIMIT,
-                               "interval": "1 hour", "align": "first_hit"},
-    "sliding_window": {"policy": "sliding_window", "id": "sw", "limit": LIMIT,
-                       "interval": "1 hour"},
-}  # fmt: skip
+CONFIGS = every_policy(LIMIT)
 
 
 def hammer(url: str, options: dict[str, Any], barrier: Any) -> dict[str, int]:
