@@ -514,8 +514,9 @@ class PostgresStorage(Programs):
 
 
 def run_program(connection: psycopg.Connection[Any], program: Program[T]) -> T:
-    """Run `program`'s queries on `connection`, in whatever transaction state it is in."""
-    cursor = connection.cursor(row_factory=tuple_row)
+    """Run `program`'s queries on `connection`, in whatever transaction state it is in (on a
+    server-binding cursor whatever the connection's `cursor_factory`: results come in binary)."""
+    cursor = psycopg.Cursor(connection, row_factory=tuple_row)
     try:
         query = next(program)
         while True:
