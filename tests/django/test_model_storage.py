@@ -38,7 +38,9 @@ def clock() -> FrozenClock:
 
 
 @pytest.mark.parametrize("using", DATABASES)
-def test_a_decision_is_one_row_with_the_state_and_its_expiry(using: str, clock: FrozenClock) -> None:
+def test_a_decision_is_one_row_with_the_state_and_its_expiry(
+    using: str, clock: FrozenClock
+) -> None:
     storage = ModelStorage(using, clock=clock)
     limiter = RateLimiterFactory(LIMIT, storage, clock=clock).create("alice")
     clock.advance(15)
