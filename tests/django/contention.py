@@ -13,8 +13,9 @@ def setup_django(databases: dict[str, dict[str, Any]]) -> None:
     import django
     from django.conf import settings
 
+    configured: Any = settings.DATABASES
     for alias, overrides in databases.items():
-        settings.DATABASES.setdefault(alias, {}).update(overrides)
+        configured.setdefault(alias, {}).update(overrides)
     django.setup()
 
 

@@ -25,9 +25,7 @@ LIMIT = 1_000
 CONFIGS = every_policy(LIMIT)
 
 
-def hammer(
-    make_storage: Callable[[], Any], limit: int, hits: int, barrier: Any
-) -> dict[str, int]:
+def hammer(make_storage: Callable[[], Any], limit: int, hits: int, barrier: Any) -> dict[str, int]:
     """In one process: for each policy, wait for the others, then THREADS × `hits` consumes."""
     storage = make_storage()
     admitted = {}
