@@ -135,15 +135,17 @@ class InMemoryStorage:
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
+    ) -> RateLimit:
         with self._lock:
             stored_now = self.clock.now()
+            decided_at = stored_now if now is None else now
             state = self._get(id, stored_now, policy.state_type)
-            new = policy.refund(state, stored_now if now is None else now, tokens, at)
-            if new is not None:
-                self._put(new, stored_now, True)
+            after: Any = policy.refund(state, decided_at, tokens, at)
+            if after is not None:
+                self._put(after, stored_now, True)
+        return policy.decide(id, after or state, decided_at, 0, None)[1]
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        self.refund(policy, id, tokens, at, now)
+    ) -> RateLimit:
+        return self.refund(policy, id, tokens, at, now)

@@ -151,13 +151,13 @@ class ResilientStorage:
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        self._call("refund", policy, id, tokens, at, now)
+    ) -> RateLimit | None:
+        return self._call("refund", policy, id, tokens, at, now)  # type: ignore[no-any-return]
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        await self._acall("refund", policy, id, tokens, at, now)
+    ) -> RateLimit | None:
+        return await self._acall("refund", policy, id, tokens, at, now)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"ResilientStorage({self.primary!r}, fallback={self.fallback!r})"
