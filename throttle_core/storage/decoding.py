@@ -24,9 +24,9 @@ def dropped(where: str, reason: str) -> None:
     log.warning("treating the undecodable state %s as absent: %s", where, reason)
 
 
-def foreign(where: str, kind: str, policy: LimiterPolicy) -> None:
-    """Log that the state `where` belongs to another policy and counts as absent."""
-    log.warning("ignoring a %s state %s for a %s limiter", kind, where, policy.name)
+def foreign(where: str, kind: str, wanted: str) -> None:
+    """Log that the state `where` is a `kind` state, not the `wanted` one: it counts as absent."""
+    log.warning("ignoring a %s state %s for a %s limiter", kind, where, wanted)
 
 
 def decode_state(
@@ -68,7 +68,7 @@ def usable_state(
             dropped(where, str(error)[:300])
             return None
     if policy is not None and type(state) is not policy.state_type:
-        foreign(where, state.type, policy)
+        foreign(where, state.type, policy.name)
         return None
     try:
         problem = state.problem(now)

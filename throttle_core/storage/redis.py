@@ -373,7 +373,7 @@ class RedisStorage:
         text = _text(status)
         where = f"under {call.key!r}"
         if text.startswith("other:"):
-            foreign(where, text.removeprefix("other:"), call.policy)
+            foreign(where, text.removeprefix("other:"), call.policy.name)
         else:
             dropped(where, STATUS_REASONS.get(text, text))
 

@@ -46,6 +46,11 @@ if raw then
   else
     first, booked = nil, nil
     local s = decode('fixed_window', {'interval', 'start', 'timer'}, {})
+    -- Counts are written as plain digits (from_dict refuses 1.0, which cjson reads as 1).
+    local written = string.match(raw, '"hits"%s*:%s*(%b[])')
+    if s and not (written and string.find(written, '^%[[%d,%s]*%]$')) then
+      s, status = nil, 'bad'
+    end
     if s and type(s.hits) == 'table' and #s.hits > 0 then
       first, booked, stored = s.start, s.hits, head(cjson.encode(s.id))
       for _, count in ipairs(booked) do
