@@ -56,8 +56,8 @@ def implausible(kind: str) -> list[dict[str, Any]]:
 
 def unchecked_state(data: dict[str, Any]) -> Any:
     """The state object `data` describes, built without any check (as user code might)."""
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    return STATE_TYPES[fields.pop("type")](**{k: v for k, v in fields.items() if k != "v"})
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k != "v"}
+    return STATE_TYPES[data["type"]](**{k: v for k, v in fields.items() if k != "type"})
 
 
 def spoiled(kind: str) -> list[Any]:

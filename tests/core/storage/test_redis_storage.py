@@ -185,7 +185,7 @@ async def test_another_type_of_redis_value_under_the_key_is_absent(
     for n, refund in enumerate([False, True]):
         key = storage.key(f"typed:{n}")
         command, *args = writes[kind]
-        client.execute_command(command, key, *args)
+        client.execute_command(command, key, *args)  # type: ignore[no-untyped-call]
         with caplog.at_level(logging.WARNING, "throttle_core.storage"):
             caplog.clear()
             assert storage.fetch(f"typed:{n}") is None
