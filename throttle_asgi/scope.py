@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from starlette.requests import HTTPConnection, Request
 from starlette.types import Message, Scope, Send
@@ -34,17 +35,23 @@ def connection(scope: Scope) -> HTTPConnection:
     return Request(scope) if scope["type"] == "http" else HTTPConnection(scope)
 
 
-def request_view(scope: Scope, with_request: bool = True) -> RequestView:
+DECISION = "throttle.decision"
+"""The scope key under which the middleware leaves its `Decision` for the route's own limits,
+so that a response describes every limit that covered it."""
+
+
+def request_view(scope: Scope, with_request: bool = True, with_user: bool = True) -> RequestView:
     """The `RequestView` of an HTTP or WebSocket scope; with `with_request`, it carries the
     scope's `connection` for callable keys (building it costs, so callers that know no key
-    needs it leave it out)."""
+    needs it leave it out); with `with_user`, a lookup of `scope["user"]` that runs only if a
+    matched rule counts by user."""
     client = scope.get("client")
     return RequestView(
         scope["method"] if scope["type"] == "http" else WEBSOCKET,
         scope["path"],
         client[0] if client else None,
         Headers(scope.get("headers", [])),
-        user_id(scope),
+        partial(user_id, scope) if with_user else None,
         connection(scope) if with_request else None,
     )
 

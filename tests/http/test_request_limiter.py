@@ -175,7 +175,8 @@ def test_default_storage_is_in_memory_and_urls_work() -> None:
     [
         ({"rules": ["5/minute"]}, "rules must be Rule objects or dicts of Rule keywords, got '5/m"),
         ({"rules": "5/minute"}, "rules must be a list of Rules or of dicts of Rule keywords"),
-        ({"rules": [{"limit": "5/minute", "paht": "^/"}]}, "unknown rule field 'paht'; did you mean 'paths'?"),
+        ({"rules": [{"limit": "5/minute", "paht": "^/"}]},
+         "unknown rule field 'paht'; did you mean 'paths'?"),
         ({"limits": None}, "limits must be a limit string, a config dict, a Rule, or a list"),
         ({"limits": [5]}, "limits entries must be limit strings or config dicts, got 5"),
         ({"headers": 5}, "headers must be a style or a list of styles, got 5"),

@@ -16,7 +16,7 @@ from throttle_core.http.headers import (
 )
 from throttle_core.http.keys import KeySpec
 from throttle_core.http.limiter import RequestLimiter
-from throttle_core.http.options import OPTION_NAMES, OptionKeywords, Options
+from throttle_core.http.options import OPTION_NAMES, OptionKeywords, Options, ViewOptionKeywords
 from throttle_core.http.request import WEBSOCKET, Headers, RequestView, UserLookup
 from throttle_core.http.rules import RULE_FIELDS, Rule
 from throttle_core.http.settings import SETTING_NAMES, Settings, read_settings
@@ -46,8 +46,9 @@ __all__ = [
     "Settings",
     "UserLookup",
     "ViewLimit",
+    "ViewOptionKeywords",
     "header_styles",
     "parse_address",
-    "read_settings",
     "rate_limit_headers",
+    "read_settings",
 ]

@@ -65,7 +65,9 @@ def user_key(view: RequestView, client: ClientAddress) -> object:
     return f"user:{user}" if user else client(view.peer, view.headers)
 
 
-async def _awaited_user(found: Awaitable[str | None], view: RequestView, client: ClientAddress) -> str:
+async def _awaited_user(
+    found: Awaitable[str | None], view: RequestView, client: ClientAddress
+) -> str:
     user = await found
     return f"user:{user}" if user else client(view.peer, view.headers)
 

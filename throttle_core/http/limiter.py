@@ -296,9 +296,7 @@ class RequestLimiter:
         (named `view`) as one compound limit, where a refusal by any takes nothing from the
         others. Limits in `peek` take no tokens (they report only); `global_limits=False`
         decides the view's limits alone. Sync frameworks: key functions must be sync."""
-        pending = self.pending(
-            request, limits, view=view, peek=peek, global_limits=global_limits
-        )
+        pending = self.pending(request, limits, view=view, peek=peek, global_limits=global_limits)
         if pending is None:
             return PASS
         plan = self.plan(pending, [key_now(found) for found in pending.keys])
@@ -320,9 +318,7 @@ class RequestLimiter:
     ) -> Decision:
         """`check` without blocking the event loop: async key functions and user lookups are
         awaited, and the storage's async path is used unless it `never_waits`."""
-        pending = self.pending(
-            request, limits, view=view, peek=peek, global_limits=global_limits
-        )
+        pending = self.pending(request, limits, view=view, peek=peek, global_limits=global_limits)
         if pending is None:
             return PASS
         keys = [

@@ -30,22 +30,40 @@ RuleSpec = Rule | Mapping[str, Any]
 """One rule: a `Rule`, or a dict of its keywords (as settings write it)."""
 
 
-class OptionKeywords(TypedDict, total=False):
-    """The shared options as keyword arguments (every integration's constructor takes them)."""
+class ViewOptionKeywords(TypedDict, total=False):
+    """The shared options but the rules themselves (`limits`, `rules`, `key`): what a
+    limiter for one view's limits takes besides them (FastAPI's `RouteLimit`)."""
 
-    limits: Iterable[LimitSpec] | LimitSpec
-    rules: Iterable[RuleSpec]
     storage: Any
     headers: str | Sequence[str] | None
     trusted_proxies: Iterable[str] | str
     fail_open: bool
-    key: KeySpec
     enabled: bool
     ipv6_prefix: int
     proxy_header: str
 
 
-OPTION_NAMES: tuple[str, ...] = tuple(OptionKeywords.__annotations__)
+class OptionKeywords(ViewOptionKeywords, total=False):
+    """The shared options as keyword arguments (every integration's constructor takes them)."""
+
+    limits: Iterable[LimitSpec] | LimitSpec
+    rules: Iterable[RuleSpec]
+    key: KeySpec
+
+
+OPTION_NAMES = (
+    "limits",
+    "rules",
+    "storage",
+    "headers",
+    "trusted_proxies",
+    "fail_open",
+    "key",
+    "enabled",
+    "ipv6_prefix",
+    "proxy_header",
+)
+"""The shared options' names, in the order the docs list them."""
 
 
 def flag(value: object, name: str) -> bool:
@@ -80,7 +98,9 @@ def limit_rules(limits: object) -> tuple[Rule, ...]:
 def rule_list(rules: object) -> tuple[Rule, ...]:
     """The rules of a `rules` option: `Rule`s or dicts of `Rule`'s keywords."""
     if not isinstance(rules, Iterable) or isinstance(rules, str | bytes | Mapping):
-        raise ConfigError(f"rules must be a list of Rules or of dicts of Rule keywords, got {rules!r}")
+        raise ConfigError(
+            f"rules must be a list of Rules or of dicts of Rule keywords, got {rules!r}"
+        )
     found = []
     for rule in rules:
         if isinstance(rule, Rule):
@@ -194,7 +214,8 @@ class Options:
 
     def replace(self, **changes: Unpack[OptionKeywords]) -> Options:
         """These options with some changed (keywords given in code over settings)."""
-        return Options(**{**self.keywords(), **changes})
+        merged: dict[str, Any] = {**self.keywords(), **changes}
+        return Options(**merged)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value!r}" for name, value in self.keywords().items())

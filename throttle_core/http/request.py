@@ -49,7 +49,7 @@ WEBSOCKET = "WEBSOCKET"
 
 NO_HEADERS = Headers()
 
-UserLookup = Callable[[], "str | None | Awaitable[str | None]"]
+UserLookup = Callable[[], "str | Awaitable[str | None] | None"]
 """Finds the authenticated user's id (None for anonymous), sync or async; called only when a
 rule that matched the request counts by user."""
 

@@ -33,7 +33,9 @@ class _Keyed:
     def __init__(self, value: LimitValue) -> None:
         self.value = value
         self.text = (
-            value if isinstance(value, str) else json.dumps(dict(value), sort_keys=True, default=repr)
+            value
+            if isinstance(value, str)
+            else json.dumps(dict(value), sort_keys=True, default=repr)
         )
 
     def __hash__(self) -> int:
