@@ -85,6 +85,8 @@ class RouteLimit:
         earlier = scope.get(DECISION)
         if earlier is not None:
             decision = self.limiter.combine(earlier, decision)
+            if decision.reports:
+                scope[DECISION] = decision
         if not decision.allowed:
             raise RateLimitRejected(decision)
         for name, value in decision.headers:

@@ -11,7 +11,13 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from throttle_asgi.routes import ExemptRoutes
-from throttle_asgi.scope import DECISION, connection, request_view, with_headers
+from throttle_asgi.scope import (
+    DECISION,
+    connection,
+    request_view,
+    with_decision_headers,
+    with_headers,
+)
 from throttle_core.clock import Clock
 from throttle_core.errors import ConfigError
 from throttle_core.http import Decision, OptionKeywords, RequestLimiter
@@ -64,9 +70,8 @@ class RateLimitMiddleware:
         view = request_view(scope, limiter.needs_request, limiter.needs_user)
         decision = await limiter.acheck(view)
         if decision.allowed:
-            if decision.reports:
-                scope[DECISION] = decision
-            await self.app(scope, receive, with_headers(send, decision.headers))
+            scope[DECISION] = decision
+            await self.app(scope, receive, with_decision_headers(send, scope))
             return
         await self.refuse(scope, receive, send, decision)
 

@@ -67,6 +67,16 @@ class _Names(dict[str, bytes]):
 _NAMES = _Names()
 
 
+def _merged(message: Message, headers: Sequence[tuple[str, str]]) -> Message:
+    own = list(message.get("headers") or ())
+    present = {name.lower() for name, _ in own}
+    for name, value in headers:
+        raw = _NAMES[name]
+        if raw not in present:
+            own.append((raw, value.encode("latin-1")))
+    return {**message, "headers": own}
+
+
 def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
     """`send` that adds `headers` to the response start (or the WebSocket accept), leaving alone
     any header the application set itself; every other message passes untouched."""
@@ -75,13 +85,22 @@ def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] in _HEADED:
-            own = list(message.get("headers") or ())
-            present = {name.lower() for name, _ in own}
-            for name, value in headers:
-                raw = _NAMES[name]
-                if raw not in present:
-                    own.append((raw, value.encode("latin-1")))
-            message = {**message, "headers": own}
+            message = _merged(message, headers)
+        await send(message)
+
+    return send_with_headers
+
+
+def with_decision_headers(send: Send, scope: Scope) -> Send:
+    """`send` that adds the headers of the request's decision as it stands when the response
+    starts (`scope[DECISION]`, which a route's own limits may have widened to describe them
+    too), leaving alone any header the application set itself."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] in _HEADED:
+            decision = scope.get(DECISION)
+            if decision is not None and decision.headers:
+                message = _merged(message, decision.headers)
         await send(message)
 
     return send_with_headers
