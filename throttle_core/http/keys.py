@@ -4,7 +4,7 @@ callable taking the framework's request, sync or async)."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 from throttle_core.errors import ConfigError
@@ -60,16 +60,30 @@ def user_key(view: RequestView, client: ClientAddress) -> object:
     if callable(user):
         found = user()
         if type(found) is not str and inspect.isawaitable(found):
-            return _awaited_user(found, view, client)
+            return _PendingUser(found, view, client)
         user = found
     return f"user:{user}" if user else client(view.peer, view.headers)
 
 
-async def _awaited_user(
-    found: Awaitable[str | None], view: RequestView, client: ClientAddress
-) -> str:
-    user = await found
-    return f"user:{user}" if user else client(view.peer, view.headers)
+class _PendingUser:
+    """The key of a request whose user is looked up asynchronously: awaiting it awaits the
+    lookup; closing it (sync code that cannot wait) closes the lookup too."""
+
+    __slots__ = ("client", "found", "view")
+
+    def __init__(
+        self, found: Awaitable[str | None], view: RequestView, client: ClientAddress
+    ) -> None:
+        self.found, self.view, self.client = found, view, client
+
+    def __await__(self) -> Generator[Any, None, str]:
+        user = yield from self.found.__await__()
+        return f"user:{user}" if user else self.client(self.view.peer, self.view.headers)
+
+    def close(self) -> None:
+        close = getattr(self.found, "close", None)
+        if close is not None:
+            close()
 
 
 def _key(value: object) -> str | None:
