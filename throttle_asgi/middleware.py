@@ -15,7 +15,6 @@ from throttle_asgi.scope import (
     DECISION,
     connection,
     request_view,
-    with_decision_headers,
     with_headers,
 )
 from throttle_core.clock import Clock
@@ -69,9 +68,9 @@ class RateLimitMiddleware:
             return
         view = request_view(scope, limiter.needs_request, limiter.needs_user)
         decision = await limiter.acheck(view)
+        scope[DECISION] = decision
         if decision.allowed:
-            scope[DECISION] = decision
-            await self.app(scope, receive, with_decision_headers(send, scope))
+            await self.app(scope, receive, with_headers(send, scope))
             return
         await self.refuse(scope, receive, send, decision)
 
@@ -88,4 +87,4 @@ class RateLimitMiddleware:
         else:
             made = self.on_reject(connection(scope), decision)
             response = await made if inspect.isawaitable(made) else made
-        await response(scope, receive, with_headers(send, decision.headers))
+        await response(scope, receive, with_headers(send, scope))

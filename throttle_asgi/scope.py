@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
 
 from starlette.requests import HTTPConnection, Request
@@ -67,40 +66,23 @@ class _Names(dict[str, bytes]):
 _NAMES = _Names()
 
 
-def _merged(message: Message, headers: Sequence[tuple[str, str]]) -> Message:
-    own = list(message.get("headers") or ())
-    present = {name.lower() for name, _ in own}
-    for name, value in headers:
-        raw = _NAMES[name]
-        if raw not in present:
-            own.append((raw, value.encode("latin-1")))
-    return {**message, "headers": own}
-
-
-def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
-    """`send` that adds `headers` to the response start (or the WebSocket accept), leaving alone
-    any header the application set itself; every other message passes untouched."""
-    if not headers:
-        return send
-
-    async def send_with_headers(message: Message) -> None:
-        if message["type"] in _HEADED:
-            message = _merged(message, headers)
-        await send(message)
-
-    return send_with_headers
-
-
-def with_decision_headers(send: Send, scope: Scope) -> Send:
-    """`send` that adds the headers of the request's decision as it stands when the response
-    starts (`scope[DECISION]`, which a route's own limits may have widened to describe them
-    too), leaving alone any header the application set itself."""
+def with_headers(send: Send, scope: Scope) -> Send:
+    """`send` that adds the headers of the request's decision (`scope[DECISION]`, as it
+    stands when the response starts: a route's own limits may have widened it to describe
+    them too) to the response start or the WebSocket accept, leaving alone any header the
+    application set itself; every other message passes untouched."""
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] in _HEADED:
             decision = scope.get(DECISION)
             if decision is not None and decision.headers:
-                message = _merged(message, decision.headers)
+                own = list(message.get("headers") or ())
+                present = {name.lower() for name, _ in own}
+                for name, value in decision.headers:
+                    raw = _NAMES[name]
+                    if raw not in present:
+                        own.append((raw, value.encode("latin-1")))
+                message = {**message, "headers": own}
         await send(message)
 
     return send_with_headers

@@ -73,13 +73,10 @@ class BoundRule:
     quotas: tuple[Quota | None, ...]
 
 
-class Pending(NamedTuple):
-    """What applies to one request: its rules, each one's key as found (a string, None, or
-    an awaitable of either), and each one's tokens (None: every rule's own cost)."""
-
-    rules: Sequence[BoundRule]
-    keys: list[object]
-    costs: list[int] | None
+Pending = tuple[Sequence["BoundRule"], list[object], "list[int] | None"]
+"""What applies to one request: its rules, each one's key as found (a string, None, or an
+awaitable of either), and each one's tokens (None: every rule's own cost). A plain tuple: it
+is built on every request."""
 
 
 class Plan(NamedTuple):
@@ -204,7 +201,7 @@ class RequestLimiter:
         if not limits:
             if not rules:
                 return None
-            return Pending(rules, [bound.find(request) for bound in rules], None)
+            return rules, [bound.find(request) for bound in rules], None
         if not self.enabled:
             return None
         every = list(rules)
@@ -216,12 +213,12 @@ class RequestLimiter:
                 costs.append(0 if limit in peek else limit.tokens(rule, request.request))
         if not every:
             return None
-        return Pending(every, [bound.find(request) for bound in every], costs)
+        return every, [bound.find(request) for bound in every], costs
 
     def plan(self, pending: Pending, keys: Sequence[object]) -> Plan | None:
         """Step two: the compound limiter for the pending rules and their keys (rules whose
         key is None do not apply); None when nothing is left to decide."""
-        rules, costs = pending.rules, pending.costs
+        rules, _, costs = pending
         if len(rules) == 1 and len(rules[0].limits) == 1:
             bound, key = rules[0], _key(keys[0])
             if key is None:
@@ -246,13 +243,17 @@ class RequestLimiter:
 
     def decision(self, plan: Plan, result: RateLimit) -> Decision:
         """Step three: the decision and headers for the compound `result` of `plan`."""
-        if self.failures.failing:
-            self.failures.recovered()
-        reports = tuple(
-            (quota, member)
-            for quota, member in zip(plan.quotas, result.members or (result,), strict=True)
-            if quota is not None
-        )
+        quotas = plan.quotas
+        if len(quotas) == 1:
+            reports: tuple[Report, ...] = () if quotas[0] is None else ((quotas[0], result),)
+        else:
+            reports = tuple(
+                [
+                    (quota, member)
+                    for quota, member in zip(quotas, result.members, strict=True)
+                    if quota is not None
+                ]
+            )
         return self.render(reports, result)
 
     def render(self, reports: tuple[Report, ...], result: RateLimit) -> Decision:
@@ -299,7 +300,7 @@ class RequestLimiter:
         pending = self.pending(request, limits, view=view, peek=peek, global_limits=global_limits)
         if pending is None:
             return PASS
-        plan = self.plan(pending, [key_now(found) for found in pending.keys])
+        plan = self.plan(pending, [key_now(found) for found in pending[1]])
         if plan is None:
             return PASS
         try:
@@ -323,7 +324,7 @@ class RequestLimiter:
             return PASS
         keys = [
             found if type(found) is str or not inspect.isawaitable(found) else await found
-            for found in pending.keys
+            for found in pending[1]
         ]
         plan = self.plan(pending, keys)
         if plan is None:
@@ -339,7 +340,7 @@ class RequestLimiter:
         """Forget `request`'s counters of `limits` on the view named `view` (after a
         successful login, say)."""
         pending = self._pending_view(request, limits, view)
-        plan = None if pending is None else self.plan(pending, list(map(key_now, pending.keys)))
+        plan = None if pending is None else self.plan(pending, list(map(key_now, pending[1])))
         if plan is not None:
             plan.limiter.reset()
 
@@ -350,7 +351,7 @@ class RequestLimiter:
         pending = self._pending_view(request, limits, view)
         if pending is None:
             return
-        keys = [await found if inspect.isawaitable(found) else found for found in pending.keys]
+        keys = [await found if inspect.isawaitable(found) else found for found in pending[1]]
         plan = self.plan(pending, keys)
         if plan is not None:
             await plan.limiter.areset()
@@ -361,4 +362,4 @@ class RequestLimiter:
         rules = [self._view_rule(limit.rule(view, request.request)) for limit in limits]
         if not rules:
             return None
-        return Pending(rules, [bound.find(request) for bound in rules], [0] * len(rules))
+        return rules, [bound.find(request) for bound in rules], [0] * len(rules)
