@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from throttle_core.aio import call_async, call_sync
-from throttle_core.clock import Clock
+from throttle_core.clock import Clock, SystemClock
 from throttle_core.duration import describe_interval
 from throttle_core.errors import ConfigError
 from throttle_core.factory import RateLimiterFactory, normalize_config, resolve_storage
@@ -31,6 +31,7 @@ from throttle_core.policies import (
     state_from_dict,
 )
 from throttle_core.result import RateLimit
+from throttle_core.storage.memory import InMemoryStorage
 
 Config = Mapping[str, Any] | str
 """A limit as everywhere else: a config dict or a one-limit string such as "10/minute"."""
@@ -276,6 +277,18 @@ def _prepare(
     return resolve_storage(storage), state_id(id, key), counter_config(id, config)
 
 
+def _peeker(
+    storage: Any, state: State | None, config: dict[str, Any], clock: Clock | None
+) -> RateLimiterFactory:
+    """The factory to peek with: on `storage`, unless it holds another policy's state, which a
+    peek there could drop (the in-memory storage does); then on an empty storage, which is
+    what that limiter would see."""
+    if state is not None and state.type != config["policy"]:
+        clock = clock or SystemClock()
+        return RateLimiterFactory(config, InMemoryStorage(clock=clock), clock=clock)
+    return RateLimiterFactory(config, storage, clock=clock)
+
+
 def _now(clock: Clock | None) -> float:
     return time.time() if clock is None else clock.now()
 
@@ -297,7 +310,7 @@ def inspect_counter(
     normalized = normalized or _bucket_config(id, state)
     if normalized is None:
         return _report(id, key, sid, state, None, None, _now(clock), notes)
-    peek = RateLimiterFactory(normalized, storage, clock=clock).create(key).consume(0)
+    peek = _peeker(storage, state, normalized, clock).create(key).consume(0)
     return _report(id, key, sid, state, normalized, peek, peek.now, notes)
 
 
@@ -316,7 +329,7 @@ async def ainspect_counter(
     normalized = normalized or _bucket_config(id, state)
     if normalized is None:
         return _report(id, key, sid, state, None, None, _now(clock), notes)
-    peek = await RateLimiterFactory(normalized, storage, clock=clock).create(key).aconsume(0)
+    peek = await _peeker(storage, state, normalized, clock).create(key).aconsume(0)
     return _report(id, key, sid, state, normalized, peek, peek.now, notes)
 
 

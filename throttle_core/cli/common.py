@@ -12,7 +12,9 @@ from typing import Any
 
 from throttle_core.errors import ThrottleError
 
-EXTRAS = {"redis": "redis", "psycopg": "postgres", "psycopg_pool": "postgres"}
+EXTRAS = {
+    "redis": "redis", "psycopg": "postgres", "psycopg_pool": "postgres", "matplotlib": "plot",
+}  # fmt: skip
 """The extra that installs each optional module a command may need."""
 
 
@@ -20,16 +22,16 @@ class CommandError(ThrottleError):
     """A command could not do its work; the message says why (exit status 1)."""
 
 
-def missing_extra(error: ModuleNotFoundError, extras: dict[str, str] | None = None) -> str | None:
-    """The message for an optional dependency that is not installed, naming the extra."""
+def missing_extra(error: ModuleNotFoundError) -> str | None:
+    """The message for an optional dependency that is not installed, naming the extra that
+    brings it (None for a module no extra brings)."""
+    if "throttle-suite[" in str(error):
+        return str(error)
     top = (error.name or "").split(".")[0]
-    extra = (extras or EXTRAS).get(top)
+    extra = EXTRAS.get(top)
     if extra is None:
         return None
-    return (
-        f"{top} is not installed; install the {extra} extra: "
-        f"pip install 'throttle-suite[{extra}]' (from a checkout: pip install -e '.[{extra}]')"
-    )
+    return f'{top} is not installed; install it with: pip install "throttle-suite[{extra}]"'
 
 
 def runtime_errors() -> tuple[type[BaseException], ...]:

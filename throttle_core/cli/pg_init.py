@@ -26,11 +26,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from throttle_core.storage.postgres import pg_init as run_pg_init
-
     try:
+        from throttle_core.storage.postgres import pg_init as run_pg_init
+
         print(run_pg_init(args.url, args.table))
-    except ThrottleError as error:
+    except (ThrottleError, ModuleNotFoundError) as error:
         print(f"throttle pg-init: {error}", file=sys.stderr)
         return 1
     return 0

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from throttle_core.cli.common import CommandError
+from throttle_core.cli.common import CommandError, missing_extra
 from throttle_core.cli.simulation import Run
 
 FORMATS = (".png", ".svg")
@@ -19,11 +19,8 @@ def require_matplotlib() -> Any:
     """matplotlib, or a `CommandError` naming the extra that installs it."""
     try:
         import matplotlib
-    except ImportError:
-        raise CommandError(
-            "plotting needs matplotlib; install the plot extra: "
-            "pip install 'throttle-suite[plot]' (from a checkout: pip install -e '.[plot]')"
-        ) from None
+    except ModuleNotFoundError as error:
+        raise CommandError(f"plotting needs matplotlib: {missing_extra(error)}") from None
     return matplotlib
 
 
