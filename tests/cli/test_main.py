@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,10 @@ COMMANDS = ["demo", "simulate", "inspect", "reset", "cleanup", "pg-init"]
 
 
 def test_version_is_the_distributions() -> None:
-    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert version is not None
     done = run_throttle("--version")
-    assert (done.returncode, done.stdout) == (0, f"throttle {version}\n")
+    assert (done.returncode, done.stdout) == (0, f"throttle {version.group(1)}\n")
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -36,7 +37,8 @@ def test_the_top_help_lists_every_command_and_the_exit_statuses() -> None:
     text = run_throttle("--help").stdout
     for command in COMMANDS:
         assert f"\n    {command} " in text
-    assert "0 done, 1 failed" in text and "2 bad command line" in text
+    assert "0 done, 1 failed" in text
+    assert "2 bad command line" in text
 
 
 @pytest.mark.parametrize(
@@ -143,7 +145,7 @@ def test_ctrl_c_ends_quietly_with_130(tmp_path: Path) -> None:
         assert writer is not None, "the command never opened its traffic file"
         time.sleep(0.2)
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=TIMEOUT)
+        _, err = process.communicate(timeout=TIMEOUT)
         os.close(writer)
     finally:
         process.kill()

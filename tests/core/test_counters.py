@@ -100,7 +100,8 @@ def test_a_token_bucket_carries_its_limit(storage: InMemoryStorage, clock: Froze
     clock.advance(12)  # 6 + 12 s * 1/6 token per second = 8 tokens
     report = inspect_counter(storage, "api", "k", clock=clock)
     assert report.rate_limit is not None
-    assert (report.used, report.remaining, report.reset_after) == (2, 8, pytest.approx(12))
+    assert (report.used, report.remaining) == (2, 8)
+    assert report.reset_after == pytest.approx(12)
     assert report.config is not None
     assert report.config["limit"] == 10
     assert report.policy == "token_bucket"
