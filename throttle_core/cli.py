@@ -54,11 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         demo()
     if args.command == "pg-init":
-        from throttle_core.storage.postgres import pg_init as run_pg_init
-
         try:
+            from throttle_core.storage.postgres import pg_init as run_pg_init
+
             print(run_pg_init(args.url, args.table))
-        except ThrottleError as error:
+        except (ThrottleError, ModuleNotFoundError) as error:
             print(f"throttle pg-init: {error}", file=sys.stderr)
             return 1
     return 0

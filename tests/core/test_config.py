@@ -177,3 +177,39 @@ def test_storage_url_memory() -> None:
     factory = RateLimiterFactory(FIXED, "memory://?max_keys=5")
     assert isinstance(factory.storage, InMemoryStorage)
     assert factory.storage.max_keys == 5
+
+
+def test_compound_factory_takes_a_limit_string_configs_and_factories() -> None:
+    storage = InMemoryStorage()
+    compound = CompoundRateLimiterFactory("2/second, 3/minute", storage, id="api")
+    assert [f.id for f in compound.factories] == ["api-2-per-second", "api-3-per-minute"]
+    assert all(f.storage is storage for f in compound.factories)
+    limiter = compound.create("k")
+    assert [limiter.consume().accepted for _ in range(3)] == [True, True, False]
+    mixed = CompoundRateLimiterFactory(
+        [RateLimiterFactory("5/hour", storage), {**FIXED, "id": "fixed"}, "1/second;9/day"],
+        storage,
+    )
+    assert [f.id for f in mixed.factories] == [
+        "5-per-hour", "fixed", "1-per-second", "9-per-day"]  # fmt: skip
+    assert mixed.create("k").consume().remaining == 0
+    assert not mixed.create("k").consume()
+
+
+def test_a_storage_declaring_max_limit_refuses_larger_limits_at_construction() -> None:
+    class SmallColumns(InMemoryStorage):
+        max_limit = 2**31 - 1
+
+    storage = SmallColumns()
+    assert RateLimiterFactory({**FIXED, "limit": 2**31 - 1}, storage).limit == 2**31 - 1
+    with pytest.raises(ConfigError, match=r"limit 2147483648 is more than .* \(at most 2147"):
+        RateLimiterFactory({**FIXED, "limit": 2**31}, storage)
+    from throttle_core.storage import ResilientStorage
+
+    with pytest.raises(ConfigError, match="is more than ResilientStorage"):
+        RateLimiterFactory({**FIXED, "limit": 2**31}, ResilientStorage(InMemoryStorage(), storage))
+
+
+def test_a_limit_postgres_cannot_hold_is_refused_when_the_factory_is_made() -> None:
+    with pytest.raises(ConfigError, match="limit must be at most 2"):
+        RateLimiterFactory({**FIXED, "limit": 10**30}, "postgresql://postgres@127.0.0.1/db")

@@ -19,9 +19,13 @@ from itertools import count
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
-import redis
+from throttle_core.errors import ConfigError, LockError, missing_extra
 
-from throttle_core.errors import ConfigError, LockError
+try:
+    import redis
+except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
+    raise missing_extra("redis", error) from error
+
 from throttle_core.locks.base import (
     DEFAULT_TIMEOUT,
     DEFAULT_TTL,
