@@ -163,7 +163,7 @@ def test_config_error_is_a_value_error() -> None:
         (lambda: CompoundRateLimiterFactory([]), "at least one limit"),
         (lambda: CompoundLimiter([]), "at least one limiter"),
         (lambda: InMemoryStorage(max_keys=0), "max_keys must be a positive integer, got 0"),
-        (lambda: RateLimiterFactory(FIXED, object()), "storage must have save/fetch/delete"),
+        (lambda: RateLimiterFactory(FIXED, object()), "storage must have save/fetch/delete"),  # type: ignore[arg-type]
         (lambda: RateLimiterFactory(FIXED, "ftp://x"), "unsupported storage URL 'ftp://x'"),
         (lambda: RateLimiterFactory(FIXED, "memory://?max_keys=lots"), "max_keys in"),
     ],

@@ -105,7 +105,8 @@ CASES: list[tuple[str, str, Callable[[], object], str]] = [
     ("FixedWindow.align", "value", lambda: FixedWindow(5, 60, "midnight"),  # type: ignore[arg-type]
      "align must be one of clock, first_hit"),
     ("SlidingWindow.limit", "value", lambda: SlidingWindow(0, 60), "limit must be at least 1"),
-    ("SlidingWindow.interval", "type", lambda: SlidingWindow(5, "soon"), "interval 'soon' is not"),
+    ("SlidingWindow.interval", "type", lambda: SlidingWindow(5, "soon"),  # type: ignore[arg-type]
+     "interval 'soon' is not"),
     ("FrozenClock.start", "type", lambda: FrozenClock("now"),  # type: ignore[arg-type]
      "start must be a number of seconds since"),
     ("FrozenClock.start", "value", lambda: FrozenClock(float("nan")), "start must be within"),

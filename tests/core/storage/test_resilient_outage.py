@@ -87,6 +87,10 @@ def storage_for(server: RedisServer) -> ResilientStorage:
     )
 
 
+def failed_over(storage: ResilientStorage) -> bool:
+    return storage.failed_over
+
+
 def wait_until_closed(storage: ResilientStorage, log: Log, mark: str) -> None:
     deadline = time.monotonic() + 10
     while storage.failed_over and time.monotonic() < deadline:
@@ -98,11 +102,11 @@ def drive_outages(server: RedisServer, storage: ResilientStorage, log: Log) -> N
     """Kill, restart, freeze and resume the server, marking the times on `log`."""
     marks = log.marks
     time.sleep(0.5)
-    assert not storage.failed_over
+    assert not failed_over(storage)
     marks["killed"] = time.monotonic()
     server.stop()
     time.sleep(OUTAGE)
-    assert storage.failed_over
+    assert failed_over(storage)
     server.restart()
     marks["restarted"] = time.monotonic()
     wait_until_closed(storage, log, "back")
@@ -110,7 +114,7 @@ def drive_outages(server: RedisServer, storage: ResilientStorage, log: Log) -> N
     marks["frozen"] = time.monotonic()
     server.pause()
     time.sleep(OUTAGE)
-    assert storage.failed_over
+    assert failed_over(storage)
     server.resume()
     marks["resumed"] = time.monotonic()
     wait_until_closed(storage, log, "back again")
