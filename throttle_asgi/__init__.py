@@ -1,5 +1,5 @@
 """Rate limiting for ASGI apps (Starlette, FastAPI, any ASGI app): `RateLimitMiddleware`, the
-`RateLimit` route dependency, and `exempt` for endpoints that are never limited."""
+`RouteLimit` route dependency, and `exempt` for endpoints that are never limited."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ try:
 except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
     raise missing_extra("asgi", error) from error
 
-from throttle_asgi.dependency import RateLimit, RateLimitRejected, RouteLimit, rejection_handler
+from throttle_asgi.dependency import RateLimitRejected, RouteLimit, rejection_handler
 from throttle_asgi.middleware import RateLimitMiddleware, problem_response
 from throttle_asgi.routes import exempt
 from throttle_core.http import Decision, Rule
 
 __all__ = [
     "Decision",
-    "RateLimit",
     "RateLimitMiddleware",
     "RateLimitRejected",
     "RouteLimit",

@@ -45,6 +45,12 @@ class InMemoryStorage:
     def __len__(self) -> int:
         return len(self._data)
 
+    @property
+    def never_waits(self) -> bool:
+        """True: a decision here does no I/O, so async callers may call `consume` directly
+        (false for a subclass that overrides `aconsume`, which may wait)."""
+        return type(self).aconsume is InMemoryStorage.aconsume
+
     def _get(self, id: str, now: float, state_type: type[StateBase] | None = None) -> Any:
         """The live state under `id`, now the most recently used, or None. With `state_type`,
         a state of another type (another policy's, under the same id) is dropped, logged."""
