@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from throttle_core.clock import Clock, SystemClock
+from throttle_core.clock import Clock, SystemClock, check_clock
 from throttle_core.errors import ConfigError
 from throttle_core.policies import LimiterPolicy, StateBase
 from throttle_core.result import RateLimit
@@ -38,7 +38,7 @@ class InMemoryStorage:
         if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 1:
             raise ConfigError(f"max_keys must be a positive integer, got {max_keys!r}")
         self.max_keys = max_keys
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = check_clock(clock) or SystemClock()
         self._data: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -101,6 +101,13 @@ class InMemoryStorage:
         """Forget every state."""
         with self._lock:
             self._data.clear()
+
+    def close(self) -> None:
+        """Nothing to close: there is no connection. Every storage `storage_from_url` builds
+        has `close()` / `aclose()`, so code that builds one from a setting can close it."""
+
+    async def aclose(self) -> None:
+        """Async twin of `close()`."""
 
     async def asave(self, state: Any) -> None:
         self.save(state)
