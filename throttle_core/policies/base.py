@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from throttle_core.duration import MAX_COUNT
 from throttle_core.errors import InvalidStateError
 from throttle_core.result import RateLimit
 
@@ -15,9 +16,9 @@ STATE_VERSION = 1
 MAX_TTL_SECONDS = 10_000_000_000
 """No state lives longer than this (about 317 years), and no time a decision stores is further
 than this from the time it was decided at: every expiry stays in range in every storage."""
-MAX_STORED_COUNT = 2**53
-"""No count a decision stores exceeds this (no limit can): every count is exact as a double, in
-Lua and in JSON readers alike."""
+MAX_STORED_COUNT = MAX_COUNT
+"""No count a decision stores exceeds the largest limit, 2**53: every count is exact as a
+double, in Lua and in JSON readers alike."""
 
 
 def ttl_seconds(seconds: float) -> int:
