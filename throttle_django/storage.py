@@ -10,7 +10,6 @@ concurrent processes.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -24,11 +23,12 @@ from django.db.models import F
 from django.utils import timezone as django_timezone
 from django.utils.module_loading import import_string
 
-from throttle_core.clock import Clock
+from throttle_core.clock import Clock, check_clock
 from throttle_core.errors import ConfigError, ThrottleError
-from throttle_core.policies import LimiterPolicy, state_from_dict
+from throttle_core.policies import LimiterPolicy
 from throttle_core.result import RateLimit
 from throttle_core.storage import storage_from_url
+from throttle_core.storage.decoding import usable_state
 from throttle_django.models import MAX_ID_LENGTH, State
 from throttle_django.postgres import decides_on_server
 
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
     from throttle_core.storage.postgres import Program, Programs
-
-log = logging.getLogger("throttle_django.storage")
 
 T = TypeVar("T")
 
@@ -68,8 +66,10 @@ class ModelStorage:
                 f"ModelStorage(using={using!r}): no such database alias in DATABASES "
                 f"(known: {', '.join(sorted(settings.DATABASES))})"
             )
+        if not isinstance(durable, bool):
+            raise ConfigError(f"durable must be True or False, got {durable!r:.60}")
         self.using = using
-        self.clock = clock
+        self.clock = check_clock(clock)
         self.durable = durable
         self._programs: Programs | None = None
 
@@ -92,16 +92,17 @@ class ModelStorage:
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
+    ) -> RateLimit:
+        """Give back `tokens` booked for time `at`; returns what a peek reports afterwards."""
         programs = self._server_programs(id)
         if programs is not None:
-            self._run(programs._refund(policy, id, tokens, at, now))
-            return
+            return self._run(programs._refund(policy, id, tokens, at, now))
 
-        def give_back(state: Any, decided_at: float) -> tuple[Any, None]:
-            return policy.refund(state, decided_at, tokens, at), None
+        def give_back(state: Any, decided_at: float) -> tuple[Any, RateLimit]:
+            after: Any = policy.refund(state, decided_at, tokens, at)
+            return after, policy.decide(id, after or state, decided_at, 0, None)[1]
 
-        self._locked(policy, id, now, give_back)
+        return self._locked(policy, id, now, give_back)
 
     def save(self, state: Any) -> None:
         """Store `state`, expiring `state.expiration_time` seconds from now."""
@@ -133,8 +134,8 @@ class ModelStorage:
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        await sync_to_async(self.refund)(policy, id, tokens, at, now)
+    ) -> RateLimit:
+        return await sync_to_async(self.refund)(policy, id, tokens, at, now)
 
     async def asave(self, state: Any) -> None:
         await sync_to_async(self.save)(state)
@@ -241,25 +242,11 @@ class ModelStorage:
         now: float,
         policy: LimiterPolicy | None,
     ) -> Any:
-        """The stored state, or None when it expired, cannot be decoded, or (for `policy`)
-        belongs to another policy; the last two are logged."""
+        """The stored state, or None when it expired, or (logged) cannot be decoded, holds
+        numbers no decision writes, or belongs to another policy than `policy`."""
         if expires_at is not None and _epoch(expires_at) <= now:
             return None
-        try:
-            state = state_from_dict(data)
-        except (ValueError, TypeError, OverflowError) as error:
-            log.warning(
-                "treating the undecodable state of %r in %s as absent: %s",
-                id, State._meta.db_table, error,
-            )  # fmt: skip
-            return None
-        if policy is not None and not isinstance(state, policy.state_type):
-            log.warning(
-                "ignoring a %s state under %r in %s for a %s limiter",
-                state.type, id, State._meta.db_table, policy.name,
-            )  # fmt: skip
-            return None
-        return state
+        return usable_state(data, f"of {id!r} in {State._meta.db_table}", policy, now)
 
 
 def _epoch(value: datetime) -> float:

@@ -18,9 +18,9 @@ from starlette.middleware import Middleware
 from starlette.responses import StreamingResponse
 
 from throttle_asgi import (
-    RateLimit,
     RateLimitMiddleware,
     RateLimitRejected,
+    RouteLimit,
     Rule,
     exempt,
     rejection_handler,
@@ -65,7 +65,7 @@ def create_app(
     async def login() -> dict[str, bool]:
         return {"logged_in": True}
 
-    search_limit = RateLimit("2/minute", storage=storage, clock=clock)
+    search_limit = RouteLimit("2/minute", storage=storage, clock=clock)
 
     @app.get("/search", dependencies=[Depends(search_limit)])
     async def search(q: str = "") -> dict[str, str]:
