@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from django.db import connections, transaction
 from django.test import override_settings
 
 from tests.conftest import START
+from tests.core.storage.differential import POLICIES, policy_id
+from tests.core.storage.stored_data import spoiled, stored_text
 from throttle_core import ConfigError, FrozenClock, RateLimiterFactory
-from throttle_core.policies import TokenBucketState
+from throttle_core.policies import LimiterPolicy, TokenBucketState
 from throttle_django.models import MAX_ID_LENGTH, State
 from throttle_django.storage import ModelStorage
 
@@ -53,28 +56,35 @@ def test_a_decision_is_one_row_with_the_state_and_its_expiry(
     assert isinstance(storage.fetch("api:alice").hits, tuple)
 
 
+def plant(using: str, id: str, data: Any) -> None:
+    """Store `data` as the row's JSON text, as a hand edit or an old version might."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {State._meta.db_table} (id, data, expires_at) VALUES (%s, %s, %s)",
+            [id, stored_text(data), at(START + 600)],
+        )
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=policy_id)
 @pytest.mark.parametrize("using", DATABASES)
-def test_bad_rows_count_as_absent_and_are_logged(
-    using: str, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+def test_bad_rows_count_as_absent_are_logged_once_and_overwritten(
+    using: str, policy: LimiterPolicy, clock: FrozenClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     storage = ModelStorage(using, clock=clock)
-    factory = RateLimiterFactory(LIMIT, storage, clock=clock)
-    bad = {
-        "api:garbage": "not a state",
-        "api:negative": {"type": "fixed_window", "v": 1, "id": "api:negative",
-                         "interval": 60.0, "start": START, "hits": [-5], "timer": START},
-        "api:other": TokenBucketState("api:other", 3, 1.0, 0.0, START).to_dict(),
-    }  # fmt: skip
-    for id, data in bad.items():
-        State.objects.using(using).create(id=id, data=data, expires_at=at(START + 600))
-    caplog.set_level(logging.WARNING)
-    assert storage.fetch("api:garbage") is None
-    assert storage.fetch("api:negative") is None
-    for id in bad:
-        result = factory.create(id.removeprefix("api:")).consume(3)
-        assert (result.accepted, result.remaining) == (True, 0)
-        assert State.objects.using(using).get(pk=id).data["hits"] == [3]
-    assert sum("as absent" in r.message or "ignoring a" in r.message for r in caplog.records) >= 3
+    for n, data in enumerate(spoiled(policy.name)):
+        if data is None:
+            continue
+        id = f"bad:{n}"
+        plant(using, id, data)
+        with caplog.at_level(logging.WARNING, "throttle_core.storage"):
+            caplog.clear()
+            result = storage.consume(policy, id, 2, 0.0, START)
+            assert len(caplog.records) == 1, data
+            new, expected = policy.decide(id, None, START, 2, 0.0)
+            assert result == expected, data
+            assert storage.fetch(id) == new, data
+            storage.consume(policy, id, 1, 0.0, START)
+            assert len(caplog.records) == 1, data
 
 
 @pytest.mark.parametrize("using", DATABASES)
