@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, ServiceUnavailable, TooManyRequests
-from werkzeug.sansio.response import Response as SansIOResponse
-from werkzeug.wrappers import Response
 
 from throttle_core.http import Decision
 
@@ -24,11 +22,13 @@ class _Refusal(HTTPException):
         self.decision = decision
         super().__init__(decision.problem()["detail"])
 
-    def get_response(
+    def get_body(self, environ: Any = None, scope: dict[str, Any] | None = None) -> str:
+        return self.decision.body().decode()
+
+    def get_headers(
         self, environ: Any = None, scope: dict[str, Any] | None = None
-    ) -> SansIOResponse:
-        decision = self.decision
-        return Response(decision.body(), decision.status or self.code, decision.response_headers())
+    ) -> list[tuple[str, str]]:
+        return self.decision.response_headers()
 
 
 class RateLimitExceeded(_Refusal, TooManyRequests):

@@ -86,7 +86,7 @@ class FlaskLimit(ViewLimit):
             )
         return cls(
             _no_arguments(limit, "limit") if callable(limit) else limit,
-            key=_no_arguments(key, "key") if callable(key) else key,
+            key=_no_arguments(key, "key") if callable(key) else key,  # type: ignore[arg-type]
             methods=methods,
             cost=_no_arguments(cost, "cost") if callable(cost) else cost,
             id=id,
