@@ -4,6 +4,7 @@ the test server that write under a private key prefix and delete their keys afte
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -34,19 +35,38 @@ class RedisServer:
     """One `redis-server` without persistence, in its own directory under `workdir`."""
 
     def __init__(self, workdir: Path, *options: str) -> None:
+        self.options = options
         for _ in range(5):
             self.port = free_port()
             self.dir = workdir / f"redis-{self.port}"
             self.dir.mkdir(parents=True, exist_ok=True)
-            self.process = subprocess.Popen(
-                ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "",
-                 "--appendonly", "no", "--dir", str(self.dir), "--loglevel", "warning",
-                 *options],
-                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            self._launch()
             if self._wait_until_up():
                 return
         raise RuntimeError("redis-server could not start on a free loopback port")
+
+    def _launch(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir), "--loglevel", "warning",
+             *self.options],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def restart(self) -> None:
+        """Start the server again on its port (empty, as after a crash without persistence)."""
+        self.stop()
+        self._launch()
+        if not self._wait_until_up():
+            raise RuntimeError(f"redis-server could not start again on port {self.port}")
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open and nothing answers, as a hung
+        host does."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
 
     @property
     def url(self) -> str:

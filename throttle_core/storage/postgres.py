@@ -18,36 +18,41 @@ from dataclasses import dataclass, fields
 from importlib.resources import files
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlunsplit
 
-import psycopg
-from psycopg import sql
-from psycopg.rows import tuple_row
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from throttle_core.clock import Clock, check_clock
+from throttle_core.errors import ConfigError, ThrottleError, missing_extra
 
-from throttle_core.clock import Clock
-from throttle_core.errors import ConfigError, ThrottleError
+try:
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.rows import tuple_row
+    from psycopg_pool import AsyncConnectionPool, ConnectionPool
+except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
+    raise missing_extra("postgres", error) from error
 from throttle_core.policies import (
+    MAX_STORED_COUNT,
+    MAX_TTL_SECONDS,
     STATE_VERSION,
     FixedWindow,
     LimiterPolicy,
     SlidingWindow,
     StateBase,
     TokenBucket,
-    state_from_dict,
 )
 from throttle_core.result import RateLimit
+from throttle_core.storage.decoding import decode_state
+from throttle_core.storage.url import parse_storage_url, redacted
 
 log = logging.getLogger("throttle_core.storage")
 
 T = TypeVar("T")
 
 DEFAULT_TABLE = "throttle_state"
-POOL_TIMEOUT = 5.0
+POOL_TIMEOUT = 1.0
 """Seconds a call waits for a connection from a pool the storage made (psycopg's default is
-30), so a database that is down fails requests quickly instead of holding them."""
-MAX_TTL_SECONDS = 10_000_000_000
-"""Rows never live longer than this (about 317 years), so `expires_at` stays in range."""
+30), so a database that is down fails requests within a second instead of holding them."""
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
 _LARGEST_DOUBLE = "1.7976931348623157e308"
@@ -87,14 +92,41 @@ def _field_checks(name: str, kind: str) -> list[str]:
     return [*checks, f"{field}.floor() == {field}"] if kind == "int" else checks
 
 
+def _near(field: str) -> str:
+    return f"{field} >= $now - {MAX_TTL_SECONDS} && {field} <= $now + {MAX_TTL_SECONDS}"
+
+
+def _counted(field: str, low: int = 0) -> str:
+    return f"{field} >= {low} && {field} <= {MAX_STORED_COUNT}"
+
+
+_RANGES = {
+    "token_bucket": [
+        '@."rate" > 0', _counted('@."limit"', 1), _counted('@."tokens"', -MAX_STORED_COUNT),
+        '@."tokens" <= @."limit"', _near('@."timer"'),
+    ],
+    "fixed_window": [
+        '@."interval" > 0', f'!exists(@."hits"[*] ? (@ > {MAX_STORED_COUNT}))',
+        _near('@."start"'), _near('@."timer"'),
+        f'@."start" + @."hits".size() * @."interval" - $now <= {MAX_TTL_SECONDS}',
+    ],
+    "sliding_window": [
+        '@."interval" > 0', _counted('@."previous"'), _counted('@."current"'),
+        _near('@."start"'), _near('@."timer"'),
+    ],
+}  # fmt: skip
+"""`StateBase.problem` of each state, as jsonpath filters (`$now`: the time decided at)."""
+
+
 def state_jsonpath(state_type: type[StateBase]) -> str:
-    """A jsonpath matching the stored dicts that `state_type.from_dict` accepts: the fields
-    its dataclass declares, with their JSON types and finite doubles (the SQL function also
-    requires hit counts written as plain digits, as `from_dict` does)."""
+    """A jsonpath matching the stored dicts that `state_type.from_dict` accepts and a decision
+    at `$now` could have written: the fields its dataclass declares, with their JSON types and
+    finite doubles, in the ranges of `StateBase.problem` (the SQL function also requires hit
+    counts written as plain digits, as `from_dict` does)."""
     checks = [f'@."type" == "{state_type.type}"', f'@."v" == {STATE_VERSION}']
     for field in fields(state_type):  # type: ignore[arg-type]
         checks += _field_checks(field.name, str(field.type))
-    return "strict $ ? (" + " && ".join(checks) + ")"
+    return "strict $ ? (" + " && ".join(checks + _RANGES[state_type.type]) + ")"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +220,18 @@ def policy_params(policy: LimiterPolicy) -> tuple[str, int, float, str | None]:
     raise TypeError(f"PostgresStorage cannot decide a {type(policy).__name__} policy")
 
 
+def checked_conninfo(conninfo: str) -> str:
+    """`conninfo` (a libpq "key=value" string or a postgresql:// URL) if libpq can parse it,
+    else `ConfigError` saying why; a URL's password is not repeated."""
+    try:
+        conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError as error:
+        raise ConfigError(
+            f"PostgreSQL conninfo {redacted(conninfo)!r:.200} is not valid: {error}"
+        ) from None
+    return conninfo
+
+
 class PostgresStorage:
     """Limiter states in a PostgreSQL table, decided atomically by a PL/pgSQL function.
 
@@ -211,7 +255,9 @@ class PostgresStorage:
     ) -> None:
         self.table = ".".join(table_identifier(table))
         self.sql = Statements(table_identifier(table))
-        self.clock = clock
+        self.clock = check_clock(clock)
+        if not isinstance(durable, bool):
+            raise ConfigError(f"durable must be True or False, got {durable!r:.60}")
         self.durable = durable
         self._source = pool_or_conninfo
         self._conninfo: str | None = None
@@ -221,7 +267,7 @@ class PostgresStorage:
         self._guard = threading.Lock()
         self._aguard: asyncio.Lock | None = None
         if isinstance(pool_or_conninfo, str):
-            self._conninfo = pool_or_conninfo
+            self._conninfo = checked_conninfo(pool_or_conninfo)
             self._owned = True
         elif isinstance(pool_or_conninfo, ConnectionPool):
             self._pool = pool_or_conninfo
@@ -242,23 +288,14 @@ class PostgresStorage:
     def _now(self) -> float | None:
         return None if self.clock is None else self.clock.now()
 
-    def _decode(self, text: str | None, id: str, policy: LimiterPolicy | None = None) -> Any:
-        if text is None:
-            return None
-        try:
-            state = state_from_dict(json.loads(text))
-        except (ValueError, TypeError, OverflowError, RecursionError) as error:
-            log.warning(
-                "treating the undecodable state of %r in %s as absent: %s", id, self.table, error
-            )
-            return None
-        if policy is not None and not isinstance(state, policy.state_type):
-            log.warning(
-                "ignoring a %s state under %r in %s for a %s limiter",
-                state.type, id, self.table, policy.name,
-            )  # fmt: skip
-            return None
-        return state
+    def _decode(
+        self,
+        text: str | None,
+        id: str,
+        policy: LimiterPolicy | None = None,
+        now: float | None = None,
+    ) -> Any:
+        return decode_state(text, f"of {id!r} in {self.table}", policy, now)
 
     def _decision(
         self,
@@ -281,7 +318,7 @@ class PostgresStorage:
         )
         outcome = yield Query(self.sql.decide, params, binary=True)
         stored, decided_at = outcome.rows[0]
-        return self._decode(stored, id, policy), decided_at
+        return self._decode(stored, id, policy, decided_at), decided_at
 
     def _consume(
         self, policy: LimiterPolicy, id: str, tokens: int, max_wait: float | None, now: float | None
@@ -291,8 +328,10 @@ class PostgresStorage:
 
     def _refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> Program[None]:
-        yield from self._decision(policy, id, tokens, None, at, now)
+    ) -> Program[RateLimit]:
+        state, decided_at = yield from self._decision(policy, id, tokens, None, at, now)
+        after: Any = policy.refund(state, decided_at, tokens, at) or state
+        return policy.decide(id, after, decided_at, 0, None)[1]
 
     def _fetch(self, id: str) -> Program[Any]:
         outcome = yield Query(self.sql.fetch, (id, self._now()))
@@ -332,13 +371,13 @@ class PostgresStorage:
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        self._drive(self._refund(policy, id, tokens, at, now))
+    ) -> RateLimit:
+        return self._drive(self._refund(policy, id, tokens, at, now))
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        await self._adrive(self._refund(policy, id, tokens, at, now))
+    ) -> RateLimit:
+        return await self._adrive(self._refund(policy, id, tokens, at, now))
 
     def save(self, state: Any) -> None:
         """Store `state`, expiring `state.expiration_time` seconds from now."""
@@ -535,15 +574,30 @@ async def _aautocommit(connection: psycopg.AsyncConnection[Any]) -> AsyncIterato
         await connection.set_autocommit(False)
 
 
+CONNECT_TIMEOUT = 2
+"""Seconds a connection from a URL-built storage may take to open unless the URL's
+`connect_timeout` says otherwise (libpq's and psycopg's shortest; they wait forever by
+default)."""
+
+
 def split_url(url: str) -> tuple[str, str | None]:
-    """A "postgresql://…" or "postgres://…" URL as libpq's conninfo and its `table` parameter."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("postgresql", "postgres"):
+    """A "postgresql://…" or "postgres://…" URL as libpq's conninfo and its `table` parameter;
+    `ConfigError` for what libpq would refuse (an unknown parameter, a malformed host) and
+    for a port out of range. `connect_timeout` defaults to `CONNECT_TIMEOUT`."""
+    scheme, parts = parse_storage_url(url)
+    if scheme not in ("postgresql", "postgres"):
         raise ConfigError(f"not a PostgreSQL URL: {url!r}; use postgresql://user@host/db")
     query = parse_qsl(parts.query, keep_blank_values=True)
     table = next((value for name, value in query if name == "table"), None)
-    rest = urlencode([(n, v) for n, v in query if n != "table"], quote_via=quote)
-    return urlunsplit(parts._replace(query=rest)), table
+    rest = [(n, v) for n, v in query if n != "table"]
+    if not any(name == "connect_timeout" for name, _ in rest):
+        rest.append(("connect_timeout", str(CONNECT_TIMEOUT)))
+    conninfo = checked_conninfo(urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))))
+    params = conninfo_to_dict(conninfo)
+    for port in str(params.get("port") or "5432").split(","):
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise ConfigError(f"PostgreSQL URL {redacted(url)!r} has a bad port {port!r}")
+    return conninfo, table
 
 
 def storage_from_url(url: str, **options: Any) -> PostgresStorage:
