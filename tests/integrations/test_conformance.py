@@ -15,9 +15,7 @@ KNOWN_WRONG = {
         "the scenario expects t=60 for its 5/minute sliding window after two hits, where the "
         "policy says t=90 (the estimate floor(2·(1 − e/60)) is 0 only after e > 30 into the "
         "next window); it was written for a fixed window and never ran before a driver "
-        "deciding global and view limits as one compound existed. (Its 429 also shows the "
-        "global limit's t=90 from before the give-back, until compound refusals report a "
-        "given-back member's reset_after after the refund.)"
+        "deciding global and view limits as one compound existed"
     )
 }
 """Scenarios whose expectation is known to be wrong, with why: strict, so a fixed scenario
