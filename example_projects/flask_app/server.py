@@ -27,7 +27,8 @@ def _url(lines: queue.Queue[str | None], timeout: float) -> str:
         try:
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
-            raise RuntimeError(f"gunicorn did not listen within {timeout:g}s:\n{''.join(seen)}")
+            message = f"gunicorn did not listen within {timeout:g}s:\n{''.join(seen)}"
+            raise RuntimeError(message) from None
         if line is None:
             raise RuntimeError(f"gunicorn exited before it listened:\n{''.join(seen)}")
         seen.append(line)

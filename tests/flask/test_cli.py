@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 import redis
@@ -15,7 +16,7 @@ from tests.redis_support import delete_keys
 from throttle_flask import Throttle
 
 
-def example(**config: object) -> tuple[Flask, Throttle]:
+def example(**config: Any) -> tuple[Flask, Throttle]:
     app, throttle = make_app(
         LIMITS="100/hour",
         RULES=[
