@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
+from throttle_core.errors import ConfigError
+from throttle_django import conf
 from throttle_django.models import State
 
 if TYPE_CHECKING:
@@ -59,8 +60,11 @@ class StateAdmin(ModelAdmin):
 
 def register(site: admin.AdminSite) -> bool:
     """Register `StateAdmin` on `site` unless `THROTTLE["ADMIN"]` is False; whether it did."""
-    options = getattr(settings, "THROTTLE", None)
-    if isinstance(options, dict) and options.get("ADMIN", True) is False:
+    try:
+        wanted = conf.configuration().admin
+    except ConfigError:
+        wanted = True  # a bad setting is reported by the system checks, with its key
+    if not wanted:
         return False
     site.register(State, StateAdmin)
     return True

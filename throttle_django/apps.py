@@ -15,6 +15,7 @@ class ThrottleConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from throttle_django import checks, conf  # noqa: F401  (registers the checks, the setting's reload)
         from throttle_django.postgres import refresh_function
 
         post_migrate.connect(refresh_function, sender=self)

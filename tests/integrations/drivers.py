@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.integrations.asgi_driver import ASGIDriver
+from tests.integrations.django_driver import DjangoDriver
 from tests.integrations.driver import Driver
 from tests.integrations.flask_driver import FlaskDriver
 
-DRIVERS: list[Driver] = [ASGIDriver(), FlaskDriver()]
+DRIVERS: list[Driver] = [ASGIDriver(), DjangoDriver(), FlaskDriver()]

@@ -1,0 +1,218 @@
+"""From a Django request to the request side's `RequestView`, and from a `Decision` back to a
+response: the default refusal, `THROTTLE["RESPONSE"]`, the rate-limit headers, the signal.
+
+Shared by the middleware, the decorators, the shortcuts and the DRF throttle, so each decides
+and answers the same way.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+
+from throttle_core.http import PASS, Decision, Headers, RequestView
+from throttle_django.signals import request_refused
+
+if TYPE_CHECKING:
+    from throttle_core.http import RequestLimiter, ViewLimit
+    from throttle_django.conf import Configuration
+
+log = logging.getLogger("throttle_django")
+
+DECIDED = "_throttle_decided"
+"""The request attribute naming the view limits already decided for it (by the middleware or
+an outer decorator), so no limit is counted twice for one request."""
+
+_SPECIAL = {"CONTENT_TYPE": "CONTENT_TYPE", "CONTENT_LENGTH": "CONTENT_LENGTH"}
+_META_NAMES: dict[str, str] = {}
+
+
+def _meta_name(name: str) -> str:
+    found = _META_NAMES.get(name)
+    if found is None:
+        upper = name.upper().replace("-", "_")
+        found = _META_NAMES[name] = _SPECIAL.get(upper) or f"HTTP_{upper}"
+    return found
+
+
+class MetaHeaders(Headers):
+    """A request's headers read straight from `request.META` (no copy per request). A header
+    sent several times is one comma-joined value there, as the WSGI and ASGI handlers join
+    them."""
+
+    __slots__ = ("meta",)
+
+    def __init__(self, meta: dict[str, Any]) -> None:
+        self.meta = meta
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self.meta.get(_meta_name(name))
+        return default if value is None else str(value)
+
+    def get_all(self, name: str) -> list[str]:
+        value = self.get(name)
+        return [] if value is None else [value]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and _meta_name(name) in self.meta
+
+    def __repr__(self) -> str:
+        return f"MetaHeaders({len(self.meta)} META keys)"
+
+
+def user_id(request: HttpRequest) -> str | None:
+    """The primary key of the authenticated user (`request.user`, as Django's
+    `AuthenticationMiddleware` or DRF's authenticators set it), None for anonymous requests."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    return str(user.pk)
+
+
+async def auser_id(request: HttpRequest) -> str | None:
+    """`user_id` without blocking the event loop: through `request.auser()` when the
+    `AuthenticationMiddleware` set it."""
+    auser = getattr(request, "auser", None)
+    if auser is None:
+        return user_id(request)
+    user = await auser()
+    return str(user.pk) if user.is_authenticated else None
+
+
+def request_view(
+    request: HttpRequest, limiter: RequestLimiter, *, is_async: bool = False
+) -> RequestView:
+    """The `RequestView` of `request`: its method, `path`, `REMOTE_ADDR` and headers, and a
+    lookup of its user that runs only when a matched rule counts by user (so the session
+    and the user are read only then)."""
+    user = partial(auser_id if is_async else user_id, request)
+    return RequestView(
+        request.method or "GET",
+        request.path,
+        request.META.get("REMOTE_ADDR"),
+        MetaHeaders(request.META),
+        user,
+        request,
+    )
+
+
+def problem_response(decision: Decision) -> HttpResponse:
+    """The default refusal: 429 (or 503) with the problem+json body, `Cache-Control:
+    no-store`, `Retry-After` and the rate-limit headers."""
+    response = HttpResponse(decision.body(), status=decision.status or 429)
+    for name, value in decision.response_headers():
+        response[name] = value
+    return response
+
+
+def add_headers(response: HttpResponseBase, decision: Decision | None) -> None:
+    """Add the rate-limit headers of `decision` to `response`, leaving alone any header the
+    view set itself; `Retry-After` only on a refusal (a `block=False` limit may have refused
+    a request the view then answered)."""
+    if decision is None or not decision.headers:
+        return
+    headers = response.headers
+    refusal = response.status_code in (429, 503)
+    for name, value in decision.headers:
+        if name not in headers and (refusal or name != "Retry-After"):
+            headers[name] = value
+
+
+def refusal(
+    request: HttpRequest, decision: Decision, configuration: Configuration, sender: object
+) -> HttpResponseBase:
+    """The response refusing `request`: `THROTTLE["RESPONSE"]`'s, else the problem+json one,
+    with the rate-limit headers; `request_refused` is sent for a 429."""
+    if decision.status == 429:
+        _send_refused(request, decision, sender)
+    made = configuration.response
+    if made is None:
+        return problem_response(decision)
+    response: HttpResponseBase
+    if inspect.iscoroutinefunction(made):
+        response = async_to_sync(made)(request, decision)
+    else:
+        response = made(request, decision)
+    add_headers(response, decision)
+    return response
+
+
+async def arefusal(
+    request: HttpRequest, decision: Decision, configuration: Configuration, sender: object
+) -> HttpResponseBase:
+    """`refusal` from async code: an async `RESPONSE` function is awaited."""
+    if decision.status == 429:
+        _send_refused(request, decision, sender)
+    made = configuration.response
+    if made is None:
+        return problem_response(decision)
+    response: Any = made(request, decision)
+    if inspect.isawaitable(response):
+        response = await response
+    add_headers(response, decision)
+    return response  # type: ignore[no-any-return]
+
+
+def _send_refused(request: HttpRequest, decision: Decision, sender: object) -> None:
+    for receiver, error in request_refused.send_robust(
+        sender=sender, request=request, decision=decision
+    ):
+        if isinstance(error, Exception):
+            log.error(
+                "request_refused receiver %r raised", receiver, exc_info=(type(error), error, None)
+            )
+
+
+def merge(limiter: RequestLimiter, earlier: Decision | None, decision: Decision) -> Decision:
+    """One decision describing `earlier` (already taken for this request) and `decision`."""
+    if earlier is None or earlier is PASS:
+        return decision
+    if not decision.reports:
+        return earlier if decision.allowed else decision
+    return limiter.combine(earlier, decision)
+
+
+def soft_limits(
+    limiter: RequestLimiter,
+    decision: Decision,
+    check: Callable[[], Decision],
+) -> Decision:
+    """`decision` widened by the `block=False` limits that `check` decides (only when
+    `decision` let the request through: a refused request takes nothing from them)."""
+    if not decision.allowed:
+        return decision
+    return merge(limiter, decision, check())
+
+
+async def asoft_limits(
+    limiter: RequestLimiter,
+    decision: Decision,
+    check: Callable[[], Awaitable[Decision]],
+) -> Decision:
+    """`soft_limits` from async code."""
+    if not decision.allowed:
+        return decision
+    return merge(limiter, decision, await check())
+
+
+def decided(request: HttpRequest) -> Sequence[ViewLimit]:
+    """The view limits already decided for `request`."""
+    found: Sequence[ViewLimit] = getattr(request, DECIDED, ())
+    return found
+
+
+def mark_decided(request: HttpRequest, limits: Sequence[ViewLimit]) -> None:
+    """Record that `limits` were decided for `request`."""
+    if limits:
+        setattr(request, DECIDED, (*decided(request), *limits))
+
+
+def published(decision: Decision) -> Decision | None:
+    """What `request.throttle` holds: the decision, or None when no limit applied."""
+    return None if decision is PASS else decision

@@ -1,0 +1,117 @@
+"""`RateLimitMiddleware`: the `THROTTLE` limits and the limits of the view a request resolves
+to, decided as one compound decision before the view runs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, resolve
+
+from throttle_core.http import Decision
+from throttle_django import conf
+from throttle_django.decisions import (
+    add_headers,
+    arefusal,
+    asoft_limits,
+    mark_decided,
+    published,
+    refusal,
+    request_view,
+    soft_limits,
+)
+from throttle_django.decorators import NOT_ROUTED, Covered, covered
+
+GetResponse = Callable[[HttpRequest], Any]
+
+
+def covering(request: HttpRequest) -> Covered:
+    """What covers `request`: the view it resolves to with that view's limits, or the global
+    limits alone when no URL matches it (a 404 is counted like any request)."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return NOT_ROUTED
+    return covered(match.func)
+
+
+class RateLimitMiddleware:
+    """Rate limits every request with `THROTTLE`'s `LIMITS` and `RULES` and the `@limit`s of
+    its view, as one compound decision (a refusal by one takes nothing from the others);
+    `@exempt` views skip the global limits. Adds the rate-limit headers to every response a
+    limit covered, answers a refusal with the problem+json 429 (or `THROTTLE["RESPONSE"]`'s
+    response), and a storage failure by `FAIL_OPEN`: through, or 503. `request.throttle` is
+    the request's `Decision` (None when no limit applied).
+
+    Sync and async: under ASGI it awaits the storage's async path, with no thread hop when
+    the storage has one. Put it after `AuthenticationMiddleware` when a limit counts by user.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+        conf.configuration()
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        configuration = conf.configuration()
+        limiter = configuration.limiter
+        request.throttle = None  # type: ignore[attr-defined]
+        if not limiter.enabled:
+            return self.get_response(request)
+        target = covering(request)
+        mark_decided(request, target.limits)
+        view = request_view(request, limiter)
+        hard = limiter.check(
+            view, target.hard, view=target.name, global_limits=target.global_limits
+        )
+        decision = hard
+        if target.soft:
+            decision = soft_limits(
+                limiter,
+                hard,
+                lambda: limiter.check(view, target.soft, view=target.name, global_limits=False),
+            )
+        request.throttle = published(decision)  # type: ignore[attr-defined]
+        if not hard.allowed:
+            return refusal(request, decision, configuration, target.sender)
+        response: HttpResponseBase = self.get_response(request)
+        add_headers(response, request.throttle)  # type: ignore[attr-defined]
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        configuration = conf.configuration()
+        limiter = configuration.limiter
+        request.throttle = None  # type: ignore[attr-defined]
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
+        if not limiter.enabled:
+            return await get_response(request)
+        target = covering(request)
+        mark_decided(request, target.limits)
+        view = request_view(request, limiter, is_async=True)
+        hard = await limiter.acheck(
+            view, target.hard, view=target.name, global_limits=target.global_limits
+        )
+        decision = hard
+        if target.soft:
+
+            async def soft() -> Decision:
+                return await limiter.acheck(
+                    view, target.soft, view=target.name, global_limits=False
+                )
+
+            decision = await asoft_limits(limiter, hard, soft)
+        request.throttle = published(decision)  # type: ignore[attr-defined]
+        if not hard.allowed:
+            return await arefusal(request, decision, configuration, target.sender)
+        response = await get_response(request)
+        add_headers(response, request.throttle)  # type: ignore[attr-defined]
+        return response
