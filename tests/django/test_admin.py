@@ -84,3 +84,19 @@ def test_registered_unless_disabled() -> None:
         assert not site.is_registered(State)
     with override_settings(THROTTLE={"ADMIN": True}):
         assert register(AdminSite())
+
+
+def test_remaining_now_column_from_the_configured_limit(admin_client: Client) -> None:
+    bucket = {"policy": "token_bucket", "limit": 5, "rate": {"interval": "1 minute", "amount": 5}}
+    throttle = {"RULES": [{"limit": bucket, "id": "login"}], "STORAGE": "django://"}
+    with override_settings(THROTTLE=throttle):
+        # A bucket refills a token in 12 s: the figure holds however long the page takes.
+        factory = RateLimiterFactory({**bucket, "id": "login"}, ModelStorage())
+        factory.create("203.0.113.7").consume(2)
+        decide("alice")  # 5-per-minute: no configured limit has that id
+        page = admin_client.get(CHANGELIST).content.decode()
+    assert "Remaining now" in page
+    row = page[page.index("login:203.0.113.7") :]
+    assert "3 of 5" in row[: row.index("</tr>")]
+    other = page[page.index("5-per-minute:alice") :]
+    assert "—" in other[: other.index("</tr>")]

@@ -16,7 +16,8 @@ from django.views import View
 
 from tests.django import views
 from tests.django.test_middleware import MIDDLEWARE, URLS
-from throttle_core import ConfigError, InMemoryStorage
+from tests.integrations.scenarios import memory
+from throttle_core import ConfigError
 from throttle_django import limit
 from throttle_django.decorators import covered, declared_limits, view_name
 
@@ -27,7 +28,7 @@ def settings(middleware: list[str], **throttle: Any) -> Any:
     return override_settings(
         ROOT_URLCONF=URLS,
         MIDDLEWARE=middleware,
-        THROTTLE={"STORAGE": InMemoryStorage(), **throttle},
+        THROTTLE={"STORAGE": memory(), **throttle},
     )
 
 

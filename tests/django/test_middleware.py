@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client, override_settings
 
 from tests.django import views
-from tests.integrations.scenarios import BrokenStorage
+from tests.integrations.scenarios import BrokenStorage, memory
 from throttle_core import InMemoryStorage
 from throttle_core.http import Decision
 from throttle_django.signals import request_refused
@@ -34,7 +34,7 @@ def limited(**throttle: Any) -> Any:
     return override_settings(
         ROOT_URLCONF=URLS,
         MIDDLEWARE=MIDDLEWARE,
-        THROTTLE={"STORAGE": InMemoryStorage(), **throttle},
+        THROTTLE={"STORAGE": memory(), **throttle},
     )
 
 

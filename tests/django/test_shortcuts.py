@@ -6,7 +6,8 @@ import pytest
 from django.http import HttpRequest
 from django.test import RequestFactory, override_settings
 
-from throttle_core import ConfigError, InMemoryStorage
+from tests.integrations.scenarios import memory
+from throttle_core import ConfigError
 from throttle_django import acheck, areset, check, reset
 
 factory = RequestFactory()
@@ -17,7 +18,7 @@ def request(address: str = "203.0.113.7") -> HttpRequest:
 
 
 def test_check_counts_peeks_and_reset_forgets() -> None:
-    with override_settings(THROTTLE={"STORAGE": InMemoryStorage()}):
+    with override_settings(THROTTLE={"STORAGE": memory()}):
         alice = request()
         taken = [check(alice, "3/minute", id="login").allowed for _ in range(4)]
         assert taken == [True, True, True, False]
@@ -37,7 +38,7 @@ def test_check_counts_peeks_and_reset_forgets() -> None:
 
 def test_check_with_a_header_key_and_a_dict() -> None:
     limit = {"policy": "fixed_window", "limit": 1, "interval": "1 hour"}
-    with override_settings(THROTTLE={"STORAGE": InMemoryStorage()}):
+    with override_settings(THROTTLE={"STORAGE": memory()}):
         first = factory.get("/", HTTP_X_API_KEY="k1")
         second = factory.get("/", HTTP_X_API_KEY="k1", REMOTE_ADDR="198.51.100.2")
         assert check(first, limit, id="api", key="header:X-Api-Key").allowed
@@ -46,7 +47,7 @@ def test_check_with_a_header_key_and_a_dict() -> None:
 
 
 async def test_async_twins() -> None:
-    with override_settings(THROTTLE={"STORAGE": InMemoryStorage()}):
+    with override_settings(THROTTLE={"STORAGE": memory()}):
         alice = request()
         assert [(await acheck(alice, "1/minute", id="a")).allowed for _ in range(2)] == [
             True,
@@ -58,7 +59,7 @@ async def test_async_twins() -> None:
 
 def test_an_id_is_required() -> None:
     with (
-        override_settings(THROTTLE={"STORAGE": InMemoryStorage()}),
+        override_settings(THROTTLE={"STORAGE": memory()}),
         pytest.raises(ConfigError, match="counter's id"),
     ):
         check(request(), "1/minute", id="")
