@@ -418,8 +418,12 @@ def run_script(client: Any, call: ScriptCall) -> Any:
 
 
 async def arun_script(client: Any, call: ScriptCall) -> Any:
-    """Async twin of `run_script`."""
+    """Async twin of `run_script`. An asyncio cluster client is initialized first: redis-py's
+    RedisCluster, when many tasks use it before its first initialization has finished, may
+    run a command twice or fail it."""
     script = call.plan.script
+    if hasattr(client, "nodes_manager"):
+        await client.initialize()
     try:
         try:
             return await client.execute_command("EVALSHA", script.sha, 1, call.key, call.argv)

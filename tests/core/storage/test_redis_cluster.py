@@ -4,6 +4,7 @@ asyncio clients) and the contention test."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import pkgutil
 import uuid
@@ -102,3 +103,24 @@ async def test_a_cluster_url_gives_sync_and_asyncio_clients(cluster: list[RedisS
         assert not (await limiter.aconsume(1)).accepted
     storage.close()
     await storage.aclose()
+
+
+async def test_a_fresh_asyncio_cluster_client_under_concurrent_first_use_is_exact(
+    cluster: list[RedisServer],
+) -> None:
+    """redis-py's asyncio RedisCluster, used by many tasks before it has initialized, can
+    run a command twice or fail it; every decision must still count exactly once."""
+    config = {"policy": "fixed_window", "id": "fresh", "limit": 20, "interval": "1 day"}
+
+    async def decide(limiter: Any, delay: float) -> bool:
+        await asyncio.sleep(delay)
+        return bool((await limiter.aconsume()).accepted)
+
+    for run in range(12):
+        storage = storage_from_url(
+            cluster_url(cluster), prefix=f"test:fresh-{run}:{uuid.uuid4().hex}:"
+        )
+        limiter = RateLimiterFactory(config, storage).create("k")
+        accepted = await asyncio.gather(*(decide(limiter, n % 7 * 0.003) for n in range(30)))
+        assert sum(accepted) == 20, f"run {run}"
+        await storage.aclose()
