@@ -100,6 +100,9 @@ def create_app(
 
         return StreamingResponse(numbers(), media_type="text/plain")
 
+    # Starlette builds its middleware at the first request: build it now, so that a bad
+    # setting stops the server at start-up instead of failing every request.
+    app.middleware_stack = app.build_middleware_stack()
     return app
 
 

@@ -32,7 +32,8 @@ def check_refusal(answer: Answer, name: str, limit: int, window: int) -> int:
     assert body["status"] == 429
     assert body["violated-policies"] == [name]
     assert body["retry_after"] == retry
-    assert isinstance(body["detail"], str) and body["detail"]
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
     return retry
 
 
