@@ -6,6 +6,7 @@ sent."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -52,7 +53,7 @@ def test_rotating_proxy_headers_from_an_untrusted_client_count_as_one_client(
     assert (statuses.count(200), statuses.count(429)) == (LIMIT, REQUESTS - LIMIT)
 
 
-WRITTEN = {
+WRITTEN: dict[str, Callable[[list[str]], dict[str, str]]] = {
     "x-forwarded-for": lambda chain: {"X-Forwarded-For": ", ".join(chain)},
     "forwarded": lambda chain: {"Forwarded": ", ".join(f"for={a}" for a in chain)},
     "x-real-ip": lambda chain: {"X-Real-IP": chain[-1]},
