@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP_DEV := $(VENV)/.dev-installed
 STAMP_RUN := $(VENV)/.installed
 
-.PHONY: demo test lint types bench services clean
+.PHONY: demo test lint types bench services docs-images clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: $(STAMP_DEV) services lint types
 bench: $(STAMP_DEV) services
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
 	$(BIN)/python -m benchmarks
+
+docs-images: $(STAMP_DEV)
+	mkdir -p docs/images
+	$(BIN)/throttle simulate 10/10s --policy token_bucket,fixed_window,sliding_window --traffic 'burst:10@9s+burst:10@10.5s+steady:2/s,start=25s,end=50s' --duration 60s --plot docs/images/simulate.png
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

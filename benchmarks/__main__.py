@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -120,12 +122,13 @@ def main(argv: Sequence[str] | None = None) -> Run:
             f"bench_{uuid.uuid4().hex[:10]}",
         )
         stack.enter_context(cleaned(services))
-        for number in chosen:
+        for step, number in enumerate(chosen, 1):
             workload, needs = WORKLOADS[number]
             if (needs == "redis" and not services.redis_url) or (
                 needs == "postgres" and not services.postgres_url
             ):
                 continue
+            print(f"[{step}/{len(chosen)}] workload {number}: {measures(workload)}", flush=True)
             began = time.perf_counter()
             rows += workload(settings, services)
             print(f"workload {number} ({needs}): {time.perf_counter() - began:.1f} s", flush=True)
@@ -152,6 +155,13 @@ def main(argv: Sequence[str] | None = None) -> Run:
         refresh_doc(DOCS, run.markdown())
         print(f"refreshed the latest results in {DOCS}")
     return run
+
+
+def measures(workload: Workload) -> str:
+    """What a workload measures: the first sentence of its docstring (or its module's)."""
+    text = workload.__doc__ or sys.modules[workload.__module__].__doc__ or ""
+    sentence = " ".join(text.split(".")[0].split())
+    return re.sub(r"^Workloads? [\d ,and]+[,:] *", "", sentence)
 
 
 def loadavg() -> str:

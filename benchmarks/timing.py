@@ -29,6 +29,7 @@ def interleaved(contenders: Mapping[str, Sample], repeats: int) -> dict[str, Mea
     names = list(contenders)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(repeats):
+        print(f"    round {round_ + 1}/{repeats} of {len(names)} contenders", flush=True)
         shift = round_ % len(names) if names else 0
         for name in names[shift:] + names[:shift]:
             gc.collect()

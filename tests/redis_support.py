@@ -4,6 +4,7 @@ the test server that write under a private key prefix and delete their keys afte
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -39,12 +40,12 @@ class RedisServer:
             self.port = free_port()
             self.dir = workdir / f"redis-{self.port}"
             self.dir.mkdir(parents=True, exist_ok=True)
-            self._spawn()
+            self._launch()
             if self._wait_until_up():
                 return
         raise RuntimeError("redis-server could not start on a free loopback port")
 
-    def _spawn(self) -> None:
+    def _launch(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "",
              "--appendonly", "no", "--dir", str(self.dir), "--loglevel", "warning",
@@ -53,11 +54,19 @@ class RedisServer:
         )  # fmt: skip
 
     def restart(self) -> None:
-        """Start the server again on its port, empty (after `stop()`, as after a crash)."""
+        """Start the server again on its port (empty, as after a crash without persistence)."""
         self.stop()
-        self._spawn()
+        self._launch()
         if not self._wait_until_up():
             raise RuntimeError(f"redis-server could not start again on port {self.port}")
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open and nothing answers, as a hung
+        host does."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
 
     @property
     def url(self) -> str:

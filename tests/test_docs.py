@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = ["README.md", "docs/core.md", "docs/asgi.md", "docs/keys.md", "docs/headers.md"]
+DOCUMENTS = [
+    "README.md",
+    "docs/core.md",
+    "docs/asgi.md",
+    "docs/keys.md",
+    "docs/headers.md",
+    "docs/settings.md",
+    "docs/cli.md",
+]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 

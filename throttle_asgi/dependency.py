@@ -1,28 +1,32 @@
-"""A per-route limit as a FastAPI dependency: `Depends(RateLimit("10/minute", key="user"))`.
+"""A per-route limit as a FastAPI dependency: `Depends(RouteLimit("10/minute", key="user"))`.
 
 Annotations stay real objects here (no postponed evaluation): FastAPI reads the parameter
 types of `__call__` to inject the request and the response.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from throttle_asgi.middleware import problem_response
-from throttle_asgi.scope import request_view
+from throttle_asgi.scope import DECISION, request_view
 from throttle_core.clock import Clock
-from throttle_core.factory import resolve_storage
-from throttle_core.http import DEFAULT_STYLES, Decision, KeySpec, RequestLimiter, Rule
-from throttle_core.storage.memory import InMemoryStorage
+from throttle_core.errors import ConfigError
+from throttle_core.http import Decision, KeySpec, RequestLimiter, ViewLimit
+from throttle_core.http.options import ViewOptionKeywords
+from throttle_core.http.views import CostFunction, LimitFunction
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 class RateLimitRejected(HTTPException):
     """Raised by a `RouteLimit` dependency for a refusal (429, or 503 when the storage failed
     and `fail_open` is off). FastAPI answers it with `{"detail": ...}` and the rate-limit
-    headers; register `rejection_handler` for the problem+json body of DESIGN.md §5."""
+    headers; register `rejection_handler` for the problem+json body."""
 
     def __init__(self, decision: Decision) -> None:
         self.decision = decision
@@ -40,70 +44,50 @@ async def rejection_handler(request: Request, exc: Exception) -> Response:
 
 
 class RouteLimit:
-    """A limit for the routes that depend on it; exported as `throttle_asgi.RateLimit` (not to
-    be confused with `throttle_core.RateLimit`, the result of a decision).
+    """A limit for the routes that depend on it: `Depends(RouteLimit("10/minute"))`.
 
-    Each route counts on its own (its path template, which FastAPI puts in the scope, scopes
-    the counter) unless the limit has an `id`, which names one counter shared by every route
-    using it. `storage` (a storage or
-    URL; default: in memory, per dependency) may be the middleware's own storage object.
-    Options are validated when the dependency is made.
+    `limit` is a limit string, a config dict, or a callable taking the request and returning
+    one; `key`, `methods`, `cost` (an int or a callable taking the request) and `id` are the
+    limit's. Each route counts on its own (its path template scopes the counter) unless the
+    limit has an `id`, which names one counter shared by every route using it. The other
+    options are the shared ones of `RateLimitMiddleware` but `limits` and `rules`; `storage`
+    (a storage or URL; default: in memory, per dependency) may be the middleware's own storage
+    object. Behind `RateLimitMiddleware`, the response's headers describe the middleware's
+    limits and this one together. Options are validated when the dependency is made.
     """
 
     def __init__(
         self,
-        limit: str | Mapping[str, Any],
+        limit: "str | Mapping[str, Any] | LimitFunction",
         *,
         key: KeySpec = "ip",
         methods: Iterable[str] | str | None = None,
-        cost: int = 1,
+        cost: "int | CostFunction" = 1,
         id: str | None = None,
-        storage: Any = None,
-        headers: str | Sequence[str] | None = DEFAULT_STYLES,
-        trusted_proxies: Iterable[str] | str = (),
-        fail_open: bool = True,
-        enabled: bool = True,
-        ipv6_prefix: int = 64,
-        proxy_header: str = "auto",
         clock: Clock | None = None,
+        **options: "Unpack[ViewOptionKeywords]",
     ) -> None:
-        self.rule = Rule(limit, key=key, methods=methods, cost=cost, id=id)
-        self.storage = InMemoryStorage(clock=clock) if storage is None else resolve_storage(storage)
-        self.options: dict[str, Any] = {
-            "storage": self.storage,
-            "headers": headers,
-            "trusted_proxies": trusted_proxies,
-            "fail_open": fail_open,
-            "enabled": enabled,
-            "ipv6_prefix": ipv6_prefix,
-            "proxy_header": proxy_header,
-            "clock": clock,
-        }
-        self.limiters = {"": self._limiter("")}
-
-    def _limiter(self, route: str) -> RequestLimiter:
-        rule = self.rule
-        scoped = Rule(
-            rule.limit,
-            key=rule.key,
-            methods=rule.methods,
-            cost=rule.cost,
-            id=rule.id,
-            namespace=route,
-        )
-        return RequestLimiter(rules=[scoped], **self.options)
+        for name in ("limits", "rules"):
+            if name in options:
+                raise ConfigError(
+                    f"RouteLimit takes no {name}: it is one limit; give global limits to "
+                    "RateLimitMiddleware"
+                )
+        self.limit = ViewLimit(limit, key=key, methods=methods, cost=cost, id=id)
+        self.limits = (self.limit,)
+        self.limiter = RequestLimiter(clock=clock, **options)
+        self.storage = self.limiter.storage
 
     async def __call__(self, request: Request, response: Response) -> None:
-        route = getattr(request.scope.get("route"), "path", "")
-        limiter = self.limiters.get(route)
-        if limiter is None:
-            limiter = self.limiters[route] = self._limiter(route)
-        decision = await limiter.acheck(request_view(request.scope))
+        scope = request.scope
+        route = getattr(scope.get("route"), "path", "")
+        decision = await self.limiter.acheck(request_view(scope), self.limits, view=route)
+        earlier = scope.get(DECISION)
+        if earlier is not None:
+            decision = self.limiter.combine(earlier, decision)
+            if decision.reports:
+                scope[DECISION] = decision
         if not decision.allowed:
             raise RateLimitRejected(decision)
         for name, value in decision.headers:
             response.headers[name] = value
-
-
-RateLimit = RouteLimit
-"""The name the issue gives the dependency: `Depends(RateLimit("10/minute"))`."""

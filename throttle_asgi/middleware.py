@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from throttle_asgi.routes import ExemptRoutes
-from throttle_asgi.scope import connection, request_view, with_headers
+from throttle_asgi.scope import (
+    DECISION,
+    connection,
+    request_view,
+    with_headers,
+)
 from throttle_core.clock import Clock
 from throttle_core.errors import ConfigError
-from throttle_core.http import DEFAULT_STYLES, Decision, KeySpec, RequestLimiter, Rule
-from throttle_core.http.limiter import LimitSpec
+from throttle_core.http import Decision, OptionKeywords, RequestLimiter
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 RejectHandler = Callable[[HTTPConnection, Decision], "Response | Awaitable[Response]"]
 
@@ -31,7 +38,7 @@ def problem_response(decision: Decision) -> Response:
 class RateLimitMiddleware:
     """Limits HTTP requests (and WebSocket connections a rule names) before they reach `app`.
 
-    Options are the request side's (`limits`, `rules`, `storage`, `headers`,
+    Options are the request side's shared ones (`limits`, `rules`, `storage`, `headers`,
     `trusted_proxies`, `fail_open`, `key`, `enabled`, `ipv6_prefix`, `proxy_header`),
     validated here, once. `on_reject(request, decision)` may build the refusal response
     (sync or async); the rate-limit headers and `Retry-After` are added to it unless it sets
@@ -42,46 +49,28 @@ class RateLimitMiddleware:
         self,
         app: ASGIApp,
         *,
-        limits: Iterable[LimitSpec] | str = (),
-        rules: Iterable[Rule] = (),
-        storage: Any = None,
-        headers: str | Sequence[str] | None = DEFAULT_STYLES,
-        trusted_proxies: Iterable[str] | str = (),
-        fail_open: bool = True,
-        key: KeySpec = "ip",
-        enabled: bool = True,
-        ipv6_prefix: int = 64,
-        proxy_header: str = "auto",
         on_reject: RejectHandler | None = None,
         clock: Clock | None = None,
+        **options: Unpack[OptionKeywords],
     ) -> None:
         if on_reject is not None and not callable(on_reject):
             raise ConfigError(f"on_reject must be a callable, got {on_reject!r}")
         self.app = app
         self.on_reject = on_reject
-        self.limiter = RequestLimiter(
-            limits=limits,
-            rules=rules,
-            storage=storage,
-            headers=headers,
-            trusted_proxies=trusted_proxies,
-            fail_open=fail_open,
-            key=key,
-            enabled=enabled,
-            ipv6_prefix=ipv6_prefix,
-            proxy_header=proxy_header,
-            clock=clock,
-        )
+        self.limiter = RequestLimiter(clock=clock, **options)
         self.exempt_routes = ExemptRoutes()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limited = scope["type"] in ("http", "websocket") and self.limiter.enabled
+        limiter = self.limiter
+        limited = scope["type"] in ("http", "websocket") and limiter.enabled
         if not limited or self.exempt_routes(scope, self.app):
             await self.app(scope, receive, send)
             return
-        decision = await self.limiter.acheck(request_view(scope, self.limiter.needs_request))
+        view = request_view(scope, limiter.needs_request, limiter.needs_user)
+        decision = await limiter.acheck(view)
+        scope[DECISION] = decision
         if decision.allowed:
-            await self.app(scope, receive, with_headers(send, decision.headers))
+            await self.app(scope, receive, with_headers(send, scope))
             return
         await self.refuse(scope, receive, send, decision)
 
@@ -98,4 +87,4 @@ class RateLimitMiddleware:
         else:
             made = self.on_reject(connection(scope), decision)
             response = await made if inspect.isawaitable(made) else made
-        await response(scope, receive, with_headers(send, decision.headers))
+        await response(scope, receive, with_headers(send, scope))

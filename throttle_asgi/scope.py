@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from functools import partial
 
 from starlette.requests import HTTPConnection, Request
 from starlette.types import Message, Scope, Send
@@ -34,17 +34,23 @@ def connection(scope: Scope) -> HTTPConnection:
     return Request(scope) if scope["type"] == "http" else HTTPConnection(scope)
 
 
-def request_view(scope: Scope, with_request: bool = True) -> RequestView:
+DECISION = "throttle.decision"
+"""The scope key under which the middleware leaves its `Decision` for the route's own limits,
+so that a response describes every limit that covered it."""
+
+
+def request_view(scope: Scope, with_request: bool = True, with_user: bool = True) -> RequestView:
     """The `RequestView` of an HTTP or WebSocket scope; with `with_request`, it carries the
     scope's `connection` for callable keys (building it costs, so callers that know no key
-    needs it leave it out)."""
+    needs it leave it out); with `with_user`, a lookup of `scope["user"]` that runs only if a
+    matched rule counts by user."""
     client = scope.get("client")
     return RequestView(
         scope["method"] if scope["type"] == "http" else WEBSOCKET,
         scope["path"],
         client[0] if client else None,
         Headers(scope.get("headers", [])),
-        user_id(scope),
+        partial(user_id, scope) if with_user else None,
         connection(scope) if with_request else None,
     )
 
@@ -60,21 +66,23 @@ class _Names(dict[str, bytes]):
 _NAMES = _Names()
 
 
-def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
-    """`send` that adds `headers` to the response start (or the WebSocket accept), leaving alone
-    any header the application set itself; every other message passes untouched."""
-    if not headers:
-        return send
+def with_headers(send: Send, scope: Scope) -> Send:
+    """`send` that adds the headers of the request's decision (`scope[DECISION]`, as it
+    stands when the response starts: a route's own limits may have widened it to describe
+    them too) to the response start or the WebSocket accept, leaving alone any header the
+    application set itself; every other message passes untouched."""
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] in _HEADED:
-            own = list(message.get("headers") or ())
-            present = {name.lower() for name, _ in own}
-            for name, value in headers:
-                raw = _NAMES[name]
-                if raw not in present:
-                    own.append((raw, value.encode("latin-1")))
-            message = {**message, "headers": own}
+            decision = scope.get(DECISION)
+            if decision is not None and decision.headers:
+                own = list(message.get("headers") or ())
+                present = {name.lower() for name, _ in own}
+                for name, value in decision.headers:
+                    raw = _NAMES[name]
+                    if raw not in present:
+                        own.append((raw, value.encode("latin-1")))
+                message = {**message, "headers": own}
         await send(message)
 
     return send_with_headers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,16 +21,26 @@ UNITS: dict[str, float] = {
     "y": 31536000, "year": 31536000, "years": 31536000,
 }  # fmt: skip
 
+MIN_INTERVAL = 0.001
+"""The shortest interval, a millisecond: shorter ones are below what clocks and servers resolve."""
+MAX_INTERVAL = 100 * 31536000
+"""The longest interval, 100 years: longer ones overflow the expiry times storages keep."""
+MAX_COUNT = 2**53
+"""The largest limit or refill amount: every count up to it is exact as a float, and so in
+every storage (Lua and JSON readers hold numbers as doubles)."""
+
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*([a-zA-Z]+)\s*$")
-_LIMIT = re.compile(r"^\s*(\d+)\s*(?:/|\s+per\s+)\s*(.+?)\s*$", re.IGNORECASE)
+_LIMIT = re.compile(r"^\s*([-+]?\d+)\s*(?:/|\s+per\s+)\s*(.+?)\s*$", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[;,]")
 
 
 def parse_interval(value: object, field: str = "interval") -> float:
-    """Seconds in `value`: a number, a `timedelta`, or text like "1 minute", "15m", "2 hours"."""
+    """Seconds in `value`: a number, a `timedelta`, or text like "1 minute", "15m", "2 hours",
+    from a millisecond to 100 years."""
     if isinstance(value, bool):
         raise ConfigError(f"{field} must be a duration, not the boolean {value!r}")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = value if isinstance(value, float) else _as_float(value)
     elif isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, str):
@@ -43,21 +54,37 @@ def parse_interval(value: object, field: str = "interval") -> float:
         seconds = float(match.group(1) or 1) * UNITS[unit]
     else:
         raise ConfigError(f"{field} must be a number, timedelta or text, not {value!r}")
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ConfigError(f"{field} must be a positive duration, got {value!r}")
+    if not seconds > 0:
+        raise ConfigError(f"{field} must be a positive duration, got {value!r:.60}")
+    if not MIN_INTERVAL <= seconds <= MAX_INTERVAL:
+        raise ConfigError(f"{field} must be from 1 millisecond to 100 years, got {value!r:.60}")
     return seconds
 
 
 def parse_count(value: object, field: str) -> int:
-    """A positive integer from config (`bool` and fractional numbers are refused)."""
+    """An integer from 1 to `MAX_COUNT` from config (`bool` and fractions are refused)."""
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ConfigError(f"{field} must be a positive integer, got {value!r}")
+            raise ConfigError(f"{field} must be a positive integer, got {value!r:.60}")
     if value < 1:
         raise ConfigError(f"{field} must be at least 1, got {value!r}")
+    if value > MAX_COUNT:
+        raise ConfigError(f"{field} must be at most 2**53 ({MAX_COUNT}), got {_count(value)}")
     return value
+
+
+def _as_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _count(value: int) -> str:
+    """A count for a message: digits, or "about 10**N" for the very large."""
+    return str(value) if value < 10**30 else f"about 10**{math.floor(math.log10(value))}"
 
 
 def describe_interval(seconds: float) -> str:
@@ -78,8 +105,8 @@ class Rate:
     amount: int = 1
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "interval", parse_interval(self.interval, "rate interval"))
-        object.__setattr__(self, "amount", parse_count(self.amount, "rate amount"))
+        object.__setattr__(self, "interval", parse_interval(self.interval, "rate.interval"))
+        object.__setattr__(self, "amount", parse_count(self.amount, "rate.amount"))
 
     @property
     def tokens_per_second(self) -> float:
@@ -105,7 +132,7 @@ class Rate:
     @classmethod
     def from_string(cls, text: str) -> Rate:
         """`Rate.from_string("100/minute")` == `Rate(60, 100)`."""
-        amount, interval = _parse_one_limit(text)
+        amount, interval = _parse_one_limit(text, "rate")
         return cls(interval, amount)
 
     @classmethod
@@ -114,16 +141,18 @@ class Rate:
         if isinstance(value, Rate):
             return value
         if isinstance(value, str):
-            return cls.from_string(value)
-        if isinstance(value, dict):
+            amount, interval = _parse_one_limit(value, field)
+            return cls(interval, amount)
+        if isinstance(value, Mapping):
             unknown = set(value) - {"interval", "amount"}
             if unknown:
                 raise ConfigError(f"{field} has unknown fields {sorted(unknown)}")
-            if "interval" not in value:
-                raise ConfigError(f"{field} needs an 'interval', got {value!r}")
+            for name in ("interval", "amount"):
+                if name not in value:
+                    raise ConfigError(f"{field}.{name} is missing in {value!r:.100}")
             return cls(
                 parse_interval(value["interval"], f"{field}.interval"),
-                parse_count(value.get("amount", 1), f"{field}.amount"),
+                parse_count(value["amount"], f"{field}.amount"),
             )
         raise ConfigError(f"{field} must be a dict, Rate or limit string, got {value!r}")
 
@@ -131,15 +160,15 @@ class Rate:
         return {"interval": self.interval, "amount": self.amount}
 
 
-def _parse_one_limit(text: str) -> tuple[int, float]:
+def _parse_one_limit(text: str, field: str = "limit") -> tuple[int, float]:
     match = _LIMIT.match(text) if isinstance(text, str) else None
     if not match:
         raise ConfigError(
-            f"limit {text!r} is not a limit string; write e.g. '100/minute', '100 per minute', "
-            "'5/15 minutes', '10/5s'"
+            f"{field} {text!r:.100} is not a limit string; write e.g. '100/minute', "
+            "'100 per minute', '5/15 minutes', '10/5s'"
         )
-    amount = parse_count(int(match.group(1)), f"limit {text!r}")
-    return amount, parse_interval(match.group(2), f"period of limit {text!r}")
+    amount = parse_count(int(match.group(1)), f"{field} {text.strip()!r}")
+    return amount, parse_interval(match.group(2), f"period of {field} {text.strip()!r}")
 
 
 def limit_name(amount: int, interval: float) -> str:
@@ -153,7 +182,7 @@ POLICIES_FOR_STRINGS = ("sliding_window", "fixed_window", "token_bucket")
 def parse_limits(
     text: str, id: str | None = None, policy: str = "sliding_window"
 ) -> list[dict[str, Any]]:
-    """Config dicts for a `;`-separated limit string such as "10/second;1000/hour".
+    """Config dicts for a limit string such as "10/second;1000/hour" (`,` separates too).
 
     One limit takes `id` as is; several get `"<id>-<limit name>"`; without `id` each is named
     by its limit ("10-per-second").
@@ -164,8 +193,10 @@ def parse_limits(
             f"{', '.join(POLICIES_FOR_STRINGS)}"
         )
     if not isinstance(text, str):
-        raise ConfigError(f"limits must be a string like '100/minute', got {text!r}")
-    parts = [part for part in text.split(";") if part.strip()]
+        raise ConfigError(f"limits must be a string like '100/minute', got {text!r:.60}")
+    if id is not None and not isinstance(id, str):
+        raise ConfigError(f"id must be a string, got {id!r:.60}")
+    parts = [part for part in _SEPARATORS.split(text) if part.strip()]
     if not parts:
         raise ConfigError(f"limit string {text!r} holds no limit")
     configs = []

@@ -44,3 +44,13 @@ class ReserveNotSupported(ThrottleError):
 
 class LockError(ThrottleError):
     """A lock could not be acquired in time, or was released by someone who did not hold it."""
+
+
+def missing_extra(extra: str, error: ImportError) -> ModuleNotFoundError:
+    """The error for an optional dependency that is not installed, saying which extra of the
+    distribution brings it (raise it `from` the original `error`)."""
+    return ModuleNotFoundError(
+        f"{error.name or 'an optional dependency'} is not installed; "
+        f'install it with: pip install "throttle-suite[{extra}]"',
+        name=error.name,
+    )

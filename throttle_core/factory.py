@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from throttle_core.clock import Clock
+from throttle_core.clock import Clock, check_clock
 from throttle_core.compound import CompoundLimiter
-from throttle_core.duration import Rate, parse_count, parse_interval, parse_limits
+from throttle_core.duration import MAX_INTERVAL, Rate, parse_count, parse_interval, parse_limits
 from throttle_core.errors import ConfigError
 from throttle_core.ids import state_ids
 from throttle_core.limiter import Limiter, NoLimiter
+from throttle_core.locks.base import BasicLock, check_lock
 from throttle_core.policies import (
     ALIGNMENTS,
     FixedWindow,
@@ -18,7 +19,8 @@ from throttle_core.policies import (
     SlidingWindow,
     TokenBucket,
 )
-from throttle_core.storage.base import is_atomic
+from throttle_core.storage.base import Storage, is_atomic
+from throttle_core.storage.url import resolve_storage as resolve_storage
 
 FIELDS: dict[str, frozenset[str]] = {
     "token_bucket": frozenset({"policy", "id", "limit", "rate"}),
@@ -64,7 +66,13 @@ def normalize_config(config: Mapping[str, Any] | str) -> dict[str, Any]:
         return out
     out["limit"] = parse_count(config["limit"], "limit")
     if policy == "token_bucket":
-        out["rate"] = Rate.coerce(config["rate"]).to_dict()
+        rate = Rate.coerce(config["rate"])
+        if out["limit"] / rate.tokens_per_second > MAX_INTERVAL:
+            raise ConfigError(
+                f"a token bucket of limit {out['limit']} refilled at {rate.amount} per "
+                f"{rate.interval:g}s takes more than 100 years to fill; refill it faster"
+            )
+        out["rate"] = rate.to_dict()
         return out
     out["interval"] = parse_interval(config["interval"])
     if policy == "fixed_window":
@@ -87,17 +95,14 @@ def build_policy(config: Mapping[str, Any]) -> LimiterPolicy | None:
     return None
 
 
-def resolve_storage(storage: Any) -> Any:
-    """A storage object as given, or one built from a URL such as "memory://"."""
-    if isinstance(storage, str):
-        from throttle_core.storage.url import storage_from_url
-
-        return storage_from_url(storage)
-    if storage is None or not all(hasattr(storage, m) for m in ("save", "fetch", "delete")):
+def check_limit_fits(policy: LimiterPolicy, storage: object) -> None:
+    """`ConfigError` if `storage` declares a `max_limit` below the policy's limit, so a limit
+    the storage cannot hold is refused now rather than failing every request."""
+    ceiling = getattr(storage, "max_limit", None)
+    if isinstance(ceiling, int) and policy.limit > ceiling:
         raise ConfigError(
-            f"storage must have save/fetch/delete (or be a storage URL), got {storage!r}"
+            f"limit {policy.limit} is more than {storage!r:.100} can hold (at most {ceiling})"
         )
-    return storage
 
 
 class RateLimiterFactory:
@@ -106,17 +111,21 @@ class RateLimiterFactory:
     def __init__(
         self,
         config: Mapping[str, Any] | str,
-        storage: Any,
-        lock: Any = None,
+        storage: Storage | str,
+        lock: BasicLock | None = None,
         *,
         clock: Clock | None = None,
     ) -> None:
         self.config = normalize_config(config)
         self.id: str = self.config["id"]
         self.policy = build_policy(self.config)
-        self.storage = resolve_storage(storage) if self.policy is not None else storage
-        self.lock = lock
-        self.clock = clock
+        if self.policy is not None or storage is not None:
+            storage = resolve_storage(storage)
+        if self.policy is not None:
+            check_limit_fits(self.policy, storage)
+        self.storage = storage
+        self.lock = check_lock(lock)
+        self.clock = check_clock(clock)
         self._atomic = is_atomic(self.storage)
         self._state_id = state_ids(self.id)
 
@@ -134,15 +143,60 @@ class RateLimiterFactory:
         )
 
 
-class CompoundRateLimiterFactory:
-    """Makes a `CompoundLimiter` over several factories' limiters for one key."""
+Limits = str | Sequence[RateLimiterFactory | Mapping[str, Any] | str]
+"""What `CompoundRateLimiterFactory` combines: a limit string ("10/second, 1000/hour"), or a
+list of factories, config dicts and limit strings."""
 
-    def __init__(self, factories: Sequence[RateLimiterFactory]) -> None:
-        if not factories:
-            raise ConfigError("CompoundRateLimiterFactory needs at least one factory, got none")
-        for factory in factories:
-            if not isinstance(factory, RateLimiterFactory):
-                raise ConfigError(f"expected RateLimiterFactory objects, got {factory!r}")
+
+class CompoundRateLimiterFactory:
+    """Makes a `CompoundLimiter` over several limits for one key.
+
+    `limits` is a list of `RateLimiterFactory` objects, or limit strings and config dicts that
+    are made into factories with `storage`, `lock` and `clock` (a string may hold several
+    limits, as "10/second, 1000/hour"; `id` names them as `parse_limits` does).
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        storage: Storage | str | None = None,
+        lock: BasicLock | None = None,
+        *,
+        clock: Clock | None = None,
+        id: str | None = None,
+    ) -> None:
+        items = [limits] if isinstance(limits, str) else limits
+        if isinstance(items, Mapping) or not isinstance(items, Sequence):
+            raise ConfigError(
+                "limits must be a limit string or a list of factories, configs and limit "
+                f"strings, got {limits!r:.100}"
+            )
+        if not items:
+            raise ConfigError("CompoundRateLimiterFactory needs at least one limit, got none")
+        factories: list[RateLimiterFactory] = []
+        for item in items:
+            if isinstance(item, RateLimiterFactory):
+                factories.append(item)
+                continue
+            if not isinstance(item, str | Mapping):
+                raise ConfigError(
+                    "limits must hold RateLimiterFactory objects, config dicts or limit "
+                    f"strings, got {item!r:.100}"
+                )
+            if storage is None:
+                raise ConfigError(
+                    f"storage is needed to make limiters from {item!r:.100} "
+                    "(give storage=, or factories)"
+                )
+            configs = parse_limits(item, id=id) if isinstance(item, str) else [item]
+            factories += [RateLimiterFactory(c, storage, lock, clock=clock) for c in configs]
+        ids = [factory.id for factory in factories]
+        shared = sorted({limit_id for limit_id in ids if ids.count(limit_id) > 1})
+        if shared:
+            raise ConfigError(
+                f"several limits have the id {shared[0]!r} and would count on one state; "
+                "give each its own id"
+            )
         self.factories = tuple(factories)
 
     def create(self, key: str | None = None) -> CompoundLimiter:

@@ -26,9 +26,9 @@ from starlette.responses import StreamingResponse
 
 from example_projects.environment import throttle_settings
 from throttle_asgi import (
-    RateLimit,
     RateLimitMiddleware,
     RateLimitRejected,
+    RouteLimit,
     Rule,
     exempt,
     rejection_handler,
@@ -80,7 +80,11 @@ def create_app(
     async def login() -> dict[str, bool]:
         return {"logged_in": True}
 
+<<<<<<< HEAD
     search_limit = RateLimit("2/minute", storage=settings["STORAGE"], clock=clock)
+=======
+    search_limit = RouteLimit("2/minute", storage=storage, clock=clock)
+>>>>>>> main
 
     @app.get("/search", dependencies=[Depends(search_limit)])
     async def search(q: str = "") -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""FastAPI: the `RateLimit` route dependency, route exemption, and the example app."""
+"""FastAPI: the `RouteLimit` route dependency, route exemption, and the example app."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from starlette.middleware import Middleware
 from tests.asgi.apps import client
 from tests.conftest import START
 from throttle_asgi import (
-    RateLimit,
     RateLimitMiddleware,
     RateLimitRejected,
     RouteLimit,
@@ -43,12 +42,14 @@ def api(limit: RouteLimit, *, handler: bool = True, **middleware: Any) -> FastAP
     return app
 
 
-def test_the_issue_name_is_the_route_limit() -> None:
-    assert RateLimit is RouteLimit
+def test_the_dependency_is_route_limit_alone() -> None:
+    import throttle_asgi
+
+    assert not hasattr(throttle_asgi, "RateLimit")
 
 
 async def test_a_route_limit_counts_each_route_and_answers_problem_json() -> None:
-    app = api(RateLimit("2/minute", clock=FrozenClock(START)))
+    app = api(RouteLimit("2/minute", clock=FrozenClock(START)))
     async with client(app) as http:
         a = [await http.get("/a") for _ in range(3)]
         b = [await http.get(f"/b/{n}") for n in range(3)]
@@ -72,14 +73,14 @@ async def test_a_route_limit_counts_each_route_and_answers_problem_json() -> Non
 
 
 async def test_an_id_shares_one_counter_between_routes() -> None:
-    app = api(RateLimit("2/minute", id="shared", clock=FrozenClock(START)))
+    app = api(RouteLimit("2/minute", id="shared", clock=FrozenClock(START)))
     async with client(app) as http:
         statuses = [(await http.get(path)).status_code for path in ("/a", "/b/1", "/b/2", "/a")]
     assert statuses == [200, 200, 429, 429]
 
 
 async def test_without_the_handler_fastapi_answers_detail_json_with_the_headers() -> None:
-    app = api(RateLimit("1/minute", key="user", clock=FrozenClock(START)), handler=False)
+    app = api(RouteLimit("1/minute", key="user", clock=FrozenClock(START)), handler=False)
     async with client(app) as http:
         await http.get("/a")
         refused = await http.get("/a")
@@ -96,14 +97,14 @@ class BrokenStorage(InMemoryStorage):
 
 @pytest.mark.parametrize(("fail_open", "status"), [(True, 200), (False, 503)])
 async def test_a_failing_storage(fail_open: bool, status: int) -> None:
-    app = api(RateLimit("1/minute", storage=BrokenStorage(), fail_open=fail_open))
+    app = api(RouteLimit("1/minute", storage=BrokenStorage(), fail_open=fail_open))
     async with client(app) as http:
         response = await http.get("/a")
     assert response.status_code == status
 
 
 async def test_exempt_fastapi_routes_skip_the_middleware() -> None:
-    app = api(RateLimit("5/minute"), limits=["1/minute"], clock=FrozenClock(START))
+    app = api(RouteLimit("5/minute"), limits=["1/minute"], clock=FrozenClock(START))
     async with client(app) as http:
         health = [(await http.get("/health")).status_code for _ in range(3)]
         b = [(await http.get("/b/x")).status_code for _ in range(2)]

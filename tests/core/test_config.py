@@ -43,6 +43,8 @@ def test_interval_grammar(text: object, seconds: float) -> None:
         ("10/5s", [(10, 5.0)]),
         ("10/second;1000/hour", [(10, 1.0), (1000, 3600.0)]),
         ("10 PER Second ; 1000/hour;", [(10, 1.0), (1000, 3600.0)]),
+        ("10/second, 100/minute", [(10, 1.0), (100, 60.0)]),
+        ("10/second,100/minute;1000/hour", [(10, 1.0), (100, 60.0), (1000, 3600.0)]),
     ],
 )
 def test_limit_strings(text: str, expected: list[tuple[int, float]]) -> None:
@@ -108,10 +110,24 @@ BAD_CONFIGS: list[tuple[Any, str]] = [
     ({**FIXED, "interval": "soon"}, "interval 'soon' is not a duration"),
     ({**FIXED, "interval": False}, "interval must be a duration, not the boolean False"),
     ({**FIXED, "interval": [60]}, r"interval must be a number, timedelta or text, not \[60\]"),
-    ({**FIXED, "interval": float("inf")}, "interval must be a positive duration, got inf"),
+    ({**FIXED, "interval": float("inf")}, "interval must be from 1 millisecond to 100 years"),
+    ({**FIXED, "interval": 1e-300}, "interval must be from 1 millisecond to 100 years, got 1e-300"),
+    ({**FIXED, "interval": 1e300}, "interval must be from 1 millisecond to 100 years, got 1e"),
+    ({**FIXED, "interval": 10**400}, "interval must be from 1 millisecond to 100 years, got 1000"),
+    ({**FIXED, "interval": float("nan")}, "interval must be a positive duration, got nan"),
+    (
+        {**FIXED, "limit": 10**30},
+        r"limit must be at most 2\*\*53 \(9007199254740992\), got about 10\*\*30",
+    ),
+    ({**FIXED, "limit": 10**400}, r"limit must be at most 2\*\*53 .*got about 10\*\*400"),
     ({**FIXED, "align": "midnight"}, "align must be one of clock, first_hit; got 'midnight'"),
     ({**FIXED, "limt": 5}, r"unknown fields \['limt'\]"),
-    ({**BUCKET, "rate": {"amount": 10}}, "rate needs an 'interval'"),
+    ({**BUCKET, "rate": {"amount": 10}}, "rate.interval is missing"),
+    ({**BUCKET, "rate": {"interval": "1m"}}, "rate.amount is missing"),
+    ({**BUCKET, "rate": {"interval": 1e308, "amount": 1}}, "rate.interval must be from 1 milli"),
+    ({**BUCKET, "rate": "ten per minute"}, "rate 'ten per minute' is not a limit string"),
+    ({**BUCKET, "rate": "0/minute"}, "rate '0/minute' must be at least 1, got 0"),
+    ({**BUCKET, "limit": 10**6, "rate": "1/hour"}, "takes more than 100 years to fill"),
     ({**BUCKET, "rate": {"interval": "1m", "amount": 0}}, "rate.amount must be at least 1"),
     ({**BUCKET, "rate": {"interval": "1m", "every": 1}}, r"rate has unknown fields \['every'\]"),
     ({**BUCKET, "rate": 5}, "rate must be a dict, Rate or limit string, got 5"),
@@ -120,6 +136,8 @@ BAD_CONFIGS: list[tuple[Any, str]] = [
     ("ten per minute", "limit 'ten per minute' is not a limit string"),
     ("100/fortnight", "period of limit '100/fortnight' .* is not a duration"),
     ("0/minute", "limit '0/minute' must be at least 1, got 0"),
+    ("-1/minute", "limit '-1/minute' must be at least 1, got -1"),
+    ("10/second, 100/minute", "holds 2 limits; use CompoundRateLimiterFactory"),
     ("100/minute;5/second", "holds 2 limits; use CompoundRateLimiterFactory"),
     ("", "holds no limit"),
     (["100/minute"], "a limiter config must be a dict or limit string"),
@@ -142,10 +160,10 @@ def test_config_error_is_a_value_error() -> None:
     [
         (lambda: parse_limits("1/s", policy="no_limit"), "cannot be used with limit strings"),
         (lambda: parse_limits(5), "limits must be a string"),  # type: ignore[arg-type]
-        (lambda: CompoundRateLimiterFactory([]), "at least one factory"),
+        (lambda: CompoundRateLimiterFactory([]), "at least one limit"),
         (lambda: CompoundLimiter([]), "at least one limiter"),
         (lambda: InMemoryStorage(max_keys=0), "max_keys must be a positive integer, got 0"),
-        (lambda: RateLimiterFactory(FIXED, object()), "storage must have save/fetch/delete"),
+        (lambda: RateLimiterFactory(FIXED, object()), "storage must have save/fetch/delete"),  # type: ignore[arg-type]
         (lambda: RateLimiterFactory(FIXED, "ftp://x"), "unsupported storage URL 'ftp://x'"),
         (lambda: RateLimiterFactory(FIXED, "memory://?max_keys=lots"), "max_keys in"),
     ],
@@ -159,3 +177,39 @@ def test_storage_url_memory() -> None:
     factory = RateLimiterFactory(FIXED, "memory://?max_keys=5")
     assert isinstance(factory.storage, InMemoryStorage)
     assert factory.storage.max_keys == 5
+
+
+def test_compound_factory_takes_a_limit_string_configs_and_factories() -> None:
+    storage = InMemoryStorage()
+    compound = CompoundRateLimiterFactory("2/second, 3/minute", storage, id="api")
+    assert [f.id for f in compound.factories] == ["api-2-per-second", "api-3-per-minute"]
+    assert all(f.storage is storage for f in compound.factories)
+    limiter = compound.create("k")
+    assert [limiter.consume().accepted for _ in range(3)] == [True, True, False]
+    mixed = CompoundRateLimiterFactory(
+        [RateLimiterFactory("5/hour", storage), {**FIXED, "id": "fixed"}, "1/second;9/day"],
+        storage,
+    )
+    assert [f.id for f in mixed.factories] == [
+        "5-per-hour", "fixed", "1-per-second", "9-per-day"]  # fmt: skip
+    assert mixed.create("k").consume().remaining == 0
+    assert not mixed.create("k").consume()
+
+
+def test_a_storage_declaring_max_limit_refuses_larger_limits_at_construction() -> None:
+    class SmallColumns(InMemoryStorage):
+        max_limit = 2**31 - 1
+
+    storage = SmallColumns()
+    assert RateLimiterFactory({**FIXED, "limit": 2**31 - 1}, storage).limit == 2**31 - 1
+    with pytest.raises(ConfigError, match=r"limit 2147483648 is more than .* \(at most 2147"):
+        RateLimiterFactory({**FIXED, "limit": 2**31}, storage)
+    from throttle_core.storage import ResilientStorage
+
+    with pytest.raises(ConfigError, match="is more than ResilientStorage"):
+        RateLimiterFactory({**FIXED, "limit": 2**31}, ResilientStorage(InMemoryStorage(), storage))
+
+
+def test_a_limit_postgres_cannot_hold_is_refused_when_the_factory_is_made() -> None:
+    with pytest.raises(ConfigError, match="limit must be at most 2"):
+        RateLimiterFactory({**FIXED, "limit": 10**30}, "postgresql://postgres@127.0.0.1/db")

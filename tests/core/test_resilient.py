@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from tests.conformance.bench import DictStorage
-from throttle_core import ConfigError, FrozenClock, InMemoryStorage, RateLimiterFactory
-from throttle_core.storage import ResilientStorage
+from throttle_core import ConfigError, FrozenClock, InMemoryStorage, Rate, RateLimiterFactory
+from throttle_core.policies import TokenBucket
+from throttle_core.storage import RedisStorage, ResilientStorage
 
 
 class Outage:
@@ -57,6 +61,11 @@ class FlakyUserStorage(DictStorage):
         return super().fetch(id)
 
 
+def failed_over(storage: ResilientStorage) -> bool:
+    """`storage.failed_over`, read afresh (type checkers keep what an assert said of it)."""
+    return storage.failed_over
+
+
 class Monotonic:
     def __init__(self) -> None:
         self.now = 0.0
@@ -93,7 +102,7 @@ def test_fails_over_trips_the_circuit_and_recovers(
     outage.down = False
     monotonic.now = 10.0
     assert limiter.consume().remaining == 0
-    assert not storage.failed_over
+    assert not failed_over(storage)
     assert not limiter.consume()
 
 
@@ -123,3 +132,115 @@ def test_an_atomic_primary_needs_an_atomic_fallback() -> None:
         ResilientStorage(InMemoryStorage(), DictStorage())
     with pytest.raises(ConfigError, match="cooldown"):
         ResilientStorage(InMemoryStorage(), cooldown=-1)
+
+
+def test_primary_and_fallback_may_be_urls() -> None:
+    storage = ResilientStorage("redis://127.0.0.1:6379/3?prefix=r:", "memory://?max_keys=7")
+    assert isinstance(storage.primary, RedisStorage)
+    assert storage.primary.prefix == "r:"
+    assert isinstance(storage.fallback, InMemoryStorage)
+    assert storage.fallback.max_keys == 7
+    assert storage.supports_atomic
+
+
+class GatedAtomic(InMemoryStorage):
+    """An atomic storage whose server can be down, and whose answers can be held back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+        self.inside = 0
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def consume(self, *args: Any) -> Any:
+        self.inside += 1
+        self.entered.set()
+        if self.down:
+            raise ConnectionError("connection refused")
+        self.gate.wait(10)
+        return super().consume(*args)
+
+    async def aconsume(self, *args: Any) -> Any:
+        self.inside += 1
+        self.entered.set()
+        if self.down:
+            raise ConnectionError("connection refused")
+        await asyncio.to_thread(self.gate.wait, 10)
+        return super().consume(*args)
+
+
+def half_open(primary: GatedAtomic) -> tuple[ResilientStorage, Monotonic]:
+    """A storage whose primary failed once and whose cooldown has just run out; the primary
+    is back, but holds its answers until `primary.gate` is set."""
+    monotonic = Monotonic()
+    storage = ResilientStorage(primary, cooldown=5, monotonic=monotonic)
+    storage.consume(TokenBucket(100, Rate(1, 1)), "k", 1, 0, None)
+    assert storage.failed_over
+    primary.down, primary.inside, monotonic.now = False, 0, 5.0
+    primary.entered.clear()
+    return storage, monotonic
+
+
+def test_half_open_lets_exactly_one_thread_probe_while_the_others_use_the_fallback() -> None:
+    primary = GatedAtomic()
+    storage, _ = half_open(primary)
+    limiter = RateLimiterFactory("100/hour", storage).create("k")
+    with ThreadPoolExecutor(8) as pool:
+        probe = pool.submit(limiter.consume)
+        assert primary.entered.wait(5)
+        others = [pool.submit(limiter.consume) for _ in range(20)]
+        assert all(other.result(5).accepted for other in others)
+        assert (primary.inside, storage.failed_over, probe.done()) == (1, True, False)
+        primary.gate.set()
+        assert probe.result(5).accepted
+    assert not storage.failed_over
+    limiter.consume()
+    assert primary.inside == 2
+
+
+async def test_half_open_lets_exactly_one_task_probe_while_the_others_use_the_fallback() -> None:
+    primary = GatedAtomic()
+    storage, _ = half_open(primary)
+    limiter = RateLimiterFactory("100/hour", storage).create("k")
+    probe = asyncio.ensure_future(limiter.aconsume())
+    assert await asyncio.to_thread(primary.entered.wait, 5)
+    others = await asyncio.gather(*(limiter.aconsume() for _ in range(20)))
+    assert all(others)
+    assert (primary.inside, storage.failed_over, probe.done()) == (1, True, False)
+    primary.gate.set()
+    assert (await probe).accepted
+    assert not storage.failed_over
+    await limiter.aconsume()
+    assert primary.inside == 2
+
+
+async def test_a_cancelled_probe_hands_the_probe_to_the_next_call() -> None:
+    primary = GatedAtomic()
+    storage, _ = half_open(primary)
+    limiter = RateLimiterFactory("100/hour", storage).create("k")
+    probe = asyncio.ensure_future(limiter.aconsume())
+    assert await asyncio.to_thread(primary.entered.wait, 5)
+    probe.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    primary.gate.set()
+    await limiter.aconsume()
+    assert primary.inside == 2
+    assert not storage.failed_over
+
+
+def test_a_failed_probe_opens_the_circuit_for_another_cooldown() -> None:
+    primary = GatedAtomic()
+    storage, monotonic = half_open(primary)
+    limiter = RateLimiterFactory("100/hour", storage).create("k")
+    primary.down = True
+    limiter.consume()
+    assert primary.inside == 1
+    monotonic.now = 9.9
+    limiter.consume()
+    assert primary.inside == 1
+    monotonic.now = 10.0
+    limiter.consume()
+    assert primary.inside == 2
+    assert storage.failed_over

@@ -173,7 +173,17 @@ def test_default_storage_is_in_memory_and_urls_work() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"rules": ["5/minute"]}, "rules must be Rule objects, got '5/minute'"),
+        ({"rules": ["5/minute"]}, "rules must be Rule objects or dicts of Rule keywords, got '5/m"),
+        ({"rules": "5/minute"}, "rules must be a list of Rules or of dicts of Rule keywords"),
+        ({"rules": [{"limit": "5/minute", "paht": "^/"}]},
+         "unknown rule field 'paht'; did you mean 'paths'?"),
+        ({"limits": None}, "limits must be a limit string, a config dict, a Rule, or a list"),
+        ({"limits": [5]}, "limits entries must be limit strings or config dicts, got 5"),
+        ({"headers": 5}, "headers must be a style or a list of styles, got 5"),
+        ({"trusted_proxies": 5}, "trusted_proxies must be a list of addresses or networks"),
+        ({"trusted_proxies": ["10.0.0.1/8"]}, "'10.0.0.1/8' has host bits set"),
+        ({"proxy_header": "auto"}, "proxy_header must be one of"),
+        ({"ipv6_prefix": 129}, "ipv6_prefix must be from 1 to 128, got 129"),
         ({"limits": ["5 per fortnight"]}, "limit '5 per fortnight'"),
         ({"fail_open": "no"}, "fail_open must be True or False, got 'no'"),
         ({"enabled": 1}, "enabled must be True or False, got 1"),
@@ -183,7 +193,7 @@ def test_default_storage_is_in_memory_and_urls_work() -> None:
         ({"key": "session"}, "key must be a callable or one of"),
         ({"trusted_proxies": ["nope"]}, "trusted_proxies entry 'nope'"),
     ],
-)
+)  # fmt: skip
 def test_bad_options_are_refused_naming_the_bad_value(
     options: dict[str, Any], message: str
 ) -> None:
@@ -213,10 +223,16 @@ async def test_acheck_awaits_only_key_functions_and_storages_that_may_wait() -> 
     assert not plain.needs_request
     assert [(await plain.acheck(get())).status for _ in range(3)] == [None, None, 429]
 
-    keyed = limiter(limits=[Rule("2/minute", key=lambda request: request)])
+    async def team(request: str) -> str:
+        return request
+
+    keyed = limiter(limits=[Rule("2/minute", key=team)])
     assert keyed.needs_request
-    assert not keyed.never_waits
-    assert (await keyed.acheck(RequestView("GET", "/", None, request="team-a"))).allowed
+    assert keyed.never_waits
+    team_a = RequestView("GET", "/", None, request="team-a")
+    assert [(await keyed.acheck(team_a)).status for _ in range(3)] == [None, None, 429]
+    with pytest.raises(TypeError, match="key function is async"):
+        keyed.check(team_a)
 
     clock = FrozenClock(START)
     counting = CountingMemory(clock)

@@ -1,5 +1,6 @@
-"""The request side shared by the Django, Flask and ASGI integrations: a framework-neutral view
-of a request, keys, rules, the decision for one request, headers and the refusal body."""
+"""The request side shared by the Django, Flask and ASGI integrations: the shared options and
+settings, a framework-neutral view of a request, keys, rules, limits on one view, the decision
+for one request, headers and the refusal body."""
 
 from __future__ import annotations
 
@@ -15,14 +16,20 @@ from throttle_core.http.headers import (
 )
 from throttle_core.http.keys import KeySpec
 from throttle_core.http.limiter import RequestLimiter
-from throttle_core.http.request import WEBSOCKET, Headers, RequestView
-from throttle_core.http.rules import Rule
+from throttle_core.http.options import OPTION_NAMES, OptionKeywords, Options, ViewOptionKeywords
+from throttle_core.http.request import WEBSOCKET, Headers, RequestView, UserLookup
+from throttle_core.http.rules import RULE_FIELDS, Rule
+from throttle_core.http.settings import SETTING_NAMES, Settings, read_settings
+from throttle_core.http.views import ViewLimit
 
 __all__ = [
     "DEFAULT_STYLES",
+    "OPTION_NAMES",
     "PASS",
     "PROBLEM_JSON",
     "QUOTA_EXCEEDED",
+    "RULE_FIELDS",
+    "SETTING_NAMES",
     "STYLES",
     "WEBSOCKET",
     "ClientAddress",
@@ -30,11 +37,18 @@ __all__ = [
     "Headers",
     "KeySpec",
     "LimitReport",
+    "OptionKeywords",
+    "Options",
     "Quota",
     "RequestLimiter",
     "RequestView",
     "Rule",
+    "Settings",
+    "UserLookup",
+    "ViewLimit",
+    "ViewOptionKeywords",
     "header_styles",
     "parse_address",
     "rate_limit_headers",
+    "read_settings",
 ]

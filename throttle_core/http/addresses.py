@@ -1,10 +1,11 @@
-"""The client's address behind proxies: trusted proxies, `X-Forwarded-For` and `Forwarded`,
-canonical addresses, and IPv6 grouping (one client usually owns a whole /64)."""
+"""The client's address behind proxies: trusted proxies, the one header they write
+(`X-Forwarded-For`, `Forwarded` or `X-Real-IP`), canonical addresses, and IPv6 grouping (one
+client usually owns a whole /64)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
@@ -12,7 +13,8 @@ from throttle_core.errors import ConfigError
 from throttle_core.http.request import Headers
 
 IPAddress = IPv4Address | IPv6Address
-PROXY_HEADERS = ("auto", "x-forwarded-for", "forwarded")
+PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+DEFAULT_PROXY_HEADER = "x-forwarded-for"
 UNKNOWN = "unknown"
 """The client key of a request whose server reported no peer (a Unix socket)."""
 
@@ -64,38 +66,65 @@ def _network(entry: object) -> IPv4Network | IPv6Network:
     if not isinstance(entry, str):
         raise ConfigError(f"trusted_proxies entries must be strings, got {entry!r}")
     try:
-        return ip_network(entry.strip(), strict=False)
-    except ValueError:
+        return ip_network(entry.strip())
+    except ValueError as error:
+        if "host bits set" in str(error):
+            wide = ip_network(entry.strip(), strict=False)
+            raise ConfigError(
+                f"trusted_proxies entry {entry!r} has host bits set: write the network "
+                f"exactly ({str(wide)!r}) or the single address"
+            ) from None
         raise ConfigError(
             f"trusted_proxies entry {entry!r} is not an address or network (e.g. '10.0.0.0/8')"
         ) from None
+
+
+def trusted_networks(value: object) -> tuple[IPv4Network | IPv6Network, ...]:
+    """The networks of a `trusted_proxies` option: one address or network, or a list of them."""
+    if isinstance(value, str):
+        return (_network(value),)
+    if isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
+        return tuple(_network(entry) for entry in value)
+    raise ConfigError(
+        f"trusted_proxies must be a list of addresses or networks (e.g. ['10.0.0.0/8']), "
+        f"got {value!r}"
+    )
+
+
+def ipv6_prefix_length(value: object) -> int:
+    """An `ipv6_prefix` option: the prefix length (1 to 128) an IPv6 client key covers."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"ipv6_prefix must be an int from 1 to 128, got {value!r}")
+    if not 1 <= value <= 128:
+        raise ConfigError(f"ipv6_prefix must be from 1 to 128, got {value!r}")
+    return value
+
+
+def proxy_header_name(value: object) -> str:
+    """A `proxy_header` option: the one header trusted proxies write."""
+    if not isinstance(value, str) or value not in PROXY_HEADERS:
+        raise ConfigError(f"proxy_header must be one of {', '.join(PROXY_HEADERS)}; got {value!r}")
+    return value
 
 
 class ClientAddress:
     """Finds the client key for `"ip"`: the peer address, unless the peer is a trusted proxy;
     then the forwarding chain is walked from the right and the first untrusted address wins.
     An unparseable hop ends the walk at the last address known good, so a malformed or spoofed
-    header is ignored and never an error. IPv6 keys cover the address's /`ipv6_prefix`."""
+    header is ignored and never an error. Exactly one header is read, `proxy_header`: the one
+    the proxy writes (a proxy writing one passes a client's other ones through unchanged).
+    IPv6 keys cover the address's /`ipv6_prefix`."""
 
     def __init__(
         self,
         trusted_proxies: Iterable[str] | str = (),
         *,
         ipv6_prefix: int = 64,
-        proxy_header: str = "auto",
+        proxy_header: str = DEFAULT_PROXY_HEADER,
     ) -> None:
-        entries = [trusted_proxies] if isinstance(trusted_proxies, str) else trusted_proxies
-        self.networks = tuple(_network(entry) for entry in entries)
-        if isinstance(ipv6_prefix, bool) or not isinstance(ipv6_prefix, int):
-            raise ConfigError(f"ipv6_prefix must be an int from 1 to 128, got {ipv6_prefix!r}")
-        if not 1 <= ipv6_prefix <= 128:
-            raise ConfigError(f"ipv6_prefix must be from 1 to 128, got {ipv6_prefix!r}")
-        if proxy_header not in PROXY_HEADERS:
-            raise ConfigError(
-                f"proxy_header must be one of {', '.join(PROXY_HEADERS)}; got {proxy_header!r}"
-            )
-        self.ipv6_prefix = ipv6_prefix
-        self.proxy_header = proxy_header
+        self.networks = trusted_networks(trusted_proxies)
+        self.ipv6_prefix = ipv6_prefix_length(ipv6_prefix)
+        self.proxy_header = proxy_header_name(proxy_header)
         self._peer = lru_cache(maxsize=4096)(self._classify)
 
     def __call__(self, peer: str | None, headers: Headers) -> str:
@@ -118,13 +147,11 @@ class ClientAddress:
         return any(address in network for network in self.networks)
 
     def chain(self, headers: Headers) -> list[str | None]:
-        """The forwarding chain, client first: `X-Forwarded-For` or `Forwarded` per
-        `proxy_header` ("auto": `X-Forwarded-For` when sent, else `Forwarded`)."""
-        if self.proxy_header != "forwarded":
-            lines = headers.get_all("x-forwarded-for")
-            if lines or self.proxy_header == "x-forwarded-for":
-                return [hop for line in lines for hop in line.split(",")]
-        return forwarded_for(headers.get_all("forwarded"))
+        """The forwarding chain, client first, from the `proxy_header` header alone."""
+        if self.proxy_header == "forwarded":
+            return forwarded_for(headers.get_all("forwarded"))
+        lines = headers.get_all(self.proxy_header)
+        return [hop for line in lines for hop in line.split(",")]
 
     def walk(self, peer: IPAddress, chain: list[str | None]) -> IPAddress:
         """The right-most untrusted address of `chain` seen from the trusted `peer`."""

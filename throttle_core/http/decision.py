@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-from throttle_core.http.headers import Header, retry_after
+from throttle_core.http.headers import Header, Report
 from throttle_core.result import RateLimit
 
 PROBLEM_JSON = "application/problem+json"
@@ -14,25 +14,24 @@ QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded
 
 class Decision(NamedTuple):
     """What to do with one request. `status` None: let it through and add `headers` to its
-    response; 429: refused by the limits named in `violated`; 503: the storage failed and
-    `fail_open` is off. `rate_limit` is the compound result (None when nothing was decided).
-    An immutable named tuple: cheap to build on every request."""
+    response; 429: refused by the limits named in `violated`, to be retried after
+    `retry_after` whole seconds; 503: the storage failed and `fail_open` is off. `rate_limit`
+    is the compound result (None when nothing was decided), `reports` each limit's part in it
+    as `(Quota, RateLimit)` pairs. An immutable named tuple, every value computed when the
+    decision was made: reading it can never fail."""
 
     status: int | None = None
     headers: tuple[Header, ...] = ()
     rate_limit: RateLimit | None = None
     violated: tuple[str, ...] = ()
+    retry_after: int | None = None
+    reports: tuple[Report, ...] = ()
 
     @property
     def allowed(self) -> bool:
+        """Whether the request may go on (no limit refused it and the storage answered, or
+        failed with `fail_open` on)."""
         return self.status is None
-
-    @property
-    def retry_after(self) -> int | None:
-        """Whole seconds until a retry can pass (refusals only)."""
-        if self.status != 429 or self.rate_limit is None:
-            return None
-        return retry_after(self.rate_limit)
 
     def problem(self) -> dict[str, Any]:
         """The RFC 9457 problem document of a refusal (the default response body)."""

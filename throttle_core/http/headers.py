@@ -19,21 +19,27 @@ Header = tuple[str, str]
 
 def header_styles(value: str | Sequence[str] | None) -> tuple[str, ...]:
     """The styles to render, validated: one style or a list; "none" (or None) for none."""
-    items = () if value is None else (value,) if isinstance(value, str) else tuple(value)
+    if value is None or isinstance(value, str):
+        items: tuple[object, ...] = () if value is None else (value,)
+    elif isinstance(value, list | tuple):
+        items = tuple(value)
+    else:
+        raise ConfigError(f"headers must be a style or a list of styles, got {value!r}")
     for item in items:
         if item not in STYLES:
             raise ConfigError(f"headers style must be one of {', '.join(STYLES)}; got {item!r}")
-    if "none" in items:
-        if len(set(items)) > 1:
+    names = tuple(str(item) for item in items)
+    if "none" in names:
+        if len(set(names)) > 1:
             raise ConfigError(f"headers style 'none' cannot be combined with others: {value!r}")
         return ()
-    clashing = sorted({s for s in items if s in _RATELIMIT_NAMED})
+    clashing = sorted({s for s in names if s in _RATELIMIT_NAMED})
     if len(clashing) > 1:
         raise ConfigError(
             f"headers styles {clashing} both write RateLimit fields in different syntaxes; "
             "choose one of them (legacy combines with any)"
         )
-    return tuple(dict.fromkeys(items))
+    return tuple(dict.fromkeys(names))
 
 
 def ceil_seconds(seconds: float) -> int:

@@ -4,7 +4,7 @@ callable taking the framework's request, sync or async)."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 from throttle_core.errors import ConfigError
@@ -44,13 +44,46 @@ def resolver(spec: KeySpec, client: ClientAddress) -> Resolver:
     if spec == "ip":
         return lambda view: client(view.peer, view.headers)
     if spec in ("user", "user_or_ip"):
-        return lambda view: f"user:{view.user}" if view.user else client(view.peer, view.headers)
+        return lambda view: user_key(view, client)
     if spec == "path":
         return lambda view: view.path
     if spec == "method":
         return lambda view: view.method
     name = check_key(spec)[7:].strip()  # type: ignore[index]
     return lambda view: view.headers.get(name)
+
+
+def user_key(view: RequestView, client: ClientAddress) -> object:
+    """`"user:<id>"` for an authenticated user, else the client address; the user is looked up
+    here, only now (an async lookup gives an awaitable of the key)."""
+    user = view.user
+    if callable(user):
+        found = user()
+        if type(found) is not str and inspect.isawaitable(found):
+            return _PendingUser(found, view, client)
+        user = found
+    return f"user:{user}" if user else client(view.peer, view.headers)
+
+
+class _PendingUser:
+    """The key of a request whose user is looked up asynchronously: awaiting it awaits the
+    lookup; closing it (sync code that cannot wait) closes the lookup too."""
+
+    __slots__ = ("client", "found", "view")
+
+    def __init__(
+        self, found: Awaitable[str | None], view: RequestView, client: ClientAddress
+    ) -> None:
+        self.found, self.view, self.client = found, view, client
+
+    def __await__(self) -> Generator[Any, None, str]:
+        user = yield from self.found.__await__()
+        return f"user:{user}" if user else self.client(self.view.peer, self.view.headers)
+
+    def close(self) -> None:
+        close = getattr(self.found, "close", None)
+        if close is not None:
+            close()
 
 
 def _key(value: object) -> str | None:
@@ -68,7 +101,8 @@ def resolve(find: Resolver, view: RequestView) -> str | None:
         if close is not None:
             close()
         raise TypeError(
-            "this key function is async; use it with an async framework (ASGI) or make it sync"
+            "this key function is async (or the user lookup it needs); use it with an async "
+            "framework or make it sync"
         )
     return _key(value)
 

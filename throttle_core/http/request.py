@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 HeaderPairs = Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]] | Mapping[str, str]
@@ -49,16 +49,21 @@ WEBSOCKET = "WEBSOCKET"
 
 NO_HEADERS = Headers()
 
+UserLookup = Callable[[], "str | Awaitable[str | None] | None"]
+"""Finds the authenticated user's id (None for anonymous), sync or async; called only when a
+rule that matched the request counts by user."""
+
 
 class RequestView(NamedTuple):
     """One request as the rules see it. `peer` is the address of the direct client (the
-    server's view, before any proxy header); `user` the authenticated user's id, or None;
-    `request` the framework's own request object, handed to callable keys. An immutable named
-    tuple: cheap to build on every request."""
+    server's view, before any proxy header); `user` the authenticated user's id, None, or a
+    `UserLookup` that finds it (so a session or database is read only when a matched rule's
+    key needs the user); `request` the framework's own request object, handed to callable keys
+    and callable limits and costs. An immutable named tuple: cheap to build on every request."""
 
     method: str
     path: str
     peer: str | None
     headers: Headers = NO_HEADERS
-    user: str | None = None
+    user: str | UserLookup | None = None
     request: Any = None

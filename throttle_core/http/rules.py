@@ -13,6 +13,10 @@ from throttle_core.errors import ConfigError
 from throttle_core.factory import build_policy, normalize_config
 from throttle_core.http.keys import KeySpec, check_key, key_name
 from throttle_core.http.request import WEBSOCKET
+from throttle_core.http.suggest import unknown_name
+
+RULE_FIELDS = ("limit", "key", "methods", "paths", "cost", "id", "exempt")
+"""What a rule written as a dict (a `RULES` entry in settings) may say: `Rule`'s keywords."""
 
 _NAME = re.compile(r"[\x20-\x7e]+")
 _METHOD = re.compile(r"[A-Z]+")
@@ -122,6 +126,15 @@ class Rule:
         name = id or own
         config = normalize_config({**limit, "id": name or _name(limit)})
         return (config,), name is not None
+
+    @classmethod
+    def from_dict(cls, fields: Mapping[str, Any]) -> Rule:
+        """The rule a dict of `Rule`'s keywords describes (`{"limit": "5/minute", "paths":
+        [r"^/login/$"], "id": "login"}`); a field nobody knows is a `ConfigError` naming it."""
+        for name in fields:
+            if name not in RULE_FIELDS:
+                raise unknown_name("rule field", name, RULE_FIELDS)
+        return cls(**fields)
 
     def matches(self, method: str, path: str) -> bool:
         """Whether a request with this method and path falls under the rule."""

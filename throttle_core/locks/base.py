@@ -10,12 +10,14 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from throttle_core.aio import call_async, call_sync
-from throttle_core.errors import LockError
+from throttle_core.errors import ConfigError, LockError
 
 T = TypeVar("T")
 
 DEFAULT_TTL = 10.0
 DEFAULT_TIMEOUT = 10.0
+MAX_SECONDS = 86400.0
+"""The longest lock timeout or ttl: a day (longer ones overflow what threading and Redis take)."""
 
 
 @runtime_checkable
@@ -28,6 +30,47 @@ class Lock(Protocol):
     def release(self, key: str) -> None: ...
 
     def with_lock(self, key: str, callback: Callable[[], T], ttl: float = DEFAULT_TTL) -> T: ...
+
+
+def check_seconds(value: object, name: str, error: type[ValueError] = ValueError) -> float:
+    """`value` as float seconds from 0 to a day, or `error` naming `name` and the value."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise error(f"{name} must be a number of seconds ≥ 0, got {value!r:.60}")
+    if not value <= MAX_SECONDS:
+        raise error(f"{name} must be at most a day (86400 seconds), got {value!r:.60}")
+    return float(value)
+
+
+def check_flag(value: object, name: str) -> bool:
+    """`value` if it is a bool, else `ConfigError` naming `name`."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False, got {value!r:.60}")
+    return value
+
+
+@runtime_checkable
+class BasicLock(Protocol):
+    """All a limiter needs of a lock: `acquire` (True if taken) and `release`, plain methods
+    or coroutines (as the seed's locks are written). Every `Lock` is one."""
+
+    def acquire(self, key: str, ttl: float = DEFAULT_TTL) -> Any: ...
+
+    def release(self, key: str) -> object: ...
+
+
+def check_lock(lock: object, field: str = "lock") -> BasicLock | None:
+    """`lock` if it is None or a lock object (acquire and release), else `ConfigError`
+    naming `field` (a class instead of an instance, a number)."""
+    if lock is None:
+        return None
+    if isinstance(lock, type):
+        raise ConfigError(
+            f"{field} must be a lock object, not the class {lock.__name__}; "
+            f"write {lock.__name__}(...)"
+        )
+    if not all(callable(getattr(lock, m, None)) for m in ("acquire", "release")):
+        raise ConfigError(f"{field} must have acquire() and release(), got {lock!r:.100}")
+    return lock  # type: ignore[return-value]
 
 
 def backoff_delays(first: float = 0.001, cap: float = 0.05) -> Generator[float, None, None]:

@@ -6,8 +6,14 @@ import asyncio
 import threading
 import time
 
-from throttle_core.errors import LockError
-from throttle_core.locks.base import DEFAULT_TIMEOUT, DEFAULT_TTL, LockBase, backoff_delays
+from throttle_core.errors import ConfigError, LockError
+from throttle_core.locks.base import (
+    DEFAULT_TIMEOUT,
+    DEFAULT_TTL,
+    LockBase,
+    backoff_delays,
+    check_seconds,
+)
 
 
 class LocalLock(LockBase):
@@ -15,7 +21,7 @@ class LocalLock(LockBase):
     in-process and is ignored. `acquire` waits up to `timeout` seconds."""
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.timeout = timeout
+        self.timeout = check_seconds(timeout, "LocalLock timeout", ConfigError)
         self._guard = threading.Lock()
         self._locks: dict[str, tuple[threading.Lock, list[int]]] = {}
 

@@ -19,10 +19,21 @@ from itertools import count
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
-import redis
+from throttle_core.errors import ConfigError, LockError, missing_extra
 
-from throttle_core.errors import ConfigError, LockError
-from throttle_core.locks.base import DEFAULT_TIMEOUT, DEFAULT_TTL, LockBase, backoff_delays
+try:
+    import redis
+except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
+    raise missing_extra("redis", error) from error
+
+from throttle_core.locks.base import (
+    DEFAULT_TIMEOUT,
+    DEFAULT_TTL,
+    LockBase,
+    backoff_delays,
+    check_flag,
+    check_seconds,
+)
 from throttle_core.storage.redis import is_async_client
 
 log = logging.getLogger("throttle_core.locks")
@@ -41,6 +52,7 @@ CLOCK_SLACK = 0.002
 """Seconds taken off every lock's validity for the granularity of server expiry (as Redlock)."""
 
 SERVER_ERRORS = (redis.RedisError, OSError)
+MAX_PREFIX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +113,9 @@ class Server:
     """One Redis server as a lock uses it: the client, whether it is asyncio, the release script."""
 
     def __init__(self, client: Any) -> None:
-        if not all(callable(getattr(client, m, None)) for m in ("set", "register_script")):
+        if isinstance(client, type) or not all(
+            callable(getattr(client, m, None)) for m in ("set", "register_script")
+        ):
             raise ConfigError(
                 f"a Redis lock needs a redis-py client (redis.Redis or redis.asyncio.Redis), "
                 f"got {client!r}"
@@ -185,15 +199,6 @@ async def arun(servers: Sequence[Server], plan: Plan[T]) -> T:
             raise
 
 
-def check_seconds(value: object, name: str, error: type[ValueError] = ValueError) -> float:
-    """`value` as float seconds, or `error` naming `name` and the value if it cannot be one."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        raise error(f"{name} must be a number of seconds ≥ 0, got {value!r}")
-    if not math.isfinite(value):
-        raise error(f"{name} must be finite, got {value!r}")
-    return float(value)
-
-
 class ServerLock(LockBase):
     """A lock granted by a quorum of Redis servers: `SET key token NX PX ttl` on each, and a
     compare-and-delete by Lua to release. `acquire` retries with jittered backoff for up to
@@ -212,8 +217,11 @@ class ServerLock(LockBase):
         raise_on_lost: bool,
     ) -> None:
         kind = type(self).__name__
-        if not isinstance(prefix, str):
-            raise ConfigError(f"{kind} prefix must be a string, got {prefix!r}")
+        if not isinstance(prefix, str) or len(prefix) > MAX_PREFIX:
+            raise ConfigError(
+                f"{kind} prefix must be a string of at most {MAX_PREFIX} characters, "
+                f"got {prefix!r:.60}"
+            )
         if len({id(client) for client in clients}) != len(clients):
             raise ConfigError(f"{kind} was given the same client twice; each must be its own")
         self.timeout = check_seconds(timeout, f"{kind} timeout", ConfigError)
@@ -224,7 +232,7 @@ class ServerLock(LockBase):
         self.servers = tuple(Server(client) for client in clients)
         self.prefix = prefix
         self.drift_factor = float(drift_factor)
-        self.raise_on_lost = bool(raise_on_lost)
+        self.raise_on_lost = check_flag(raise_on_lost, f"{kind} raise_on_lost")
         self.quorum = len(self.servers) // 2 + 1
         self._instance = next(_INSTANCES)
 

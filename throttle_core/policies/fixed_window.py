@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from throttle_core.duration import parse_count, parse_interval
+from throttle_core.errors import ConfigError
 from throttle_core.policies.base import StateBase, ttl_seconds
 from throttle_core.result import RateLimit
 
@@ -39,8 +41,10 @@ class FixedWindow:
     state_type: ClassVar[type[FixedWindowState]] = FixedWindowState
 
     def __init__(self, limit: int, interval: float, align: Align = "clock") -> None:
-        self.limit = limit
-        self.interval = interval
+        if align not in ALIGNMENTS:
+            raise ConfigError(f"align must be one of {', '.join(ALIGNMENTS)}; got {align!r:.60}")
+        self.limit = parse_count(limit, "limit")
+        self.interval = parse_interval(interval)
         self.align = align
 
     def window_seconds(self) -> float:

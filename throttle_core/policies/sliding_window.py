@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+from throttle_core.duration import parse_count, parse_interval
 from throttle_core.errors import ReserveNotSupported
 from throttle_core.policies.base import StateBase, ttl_seconds
 from throttle_core.result import RateLimit
@@ -35,8 +36,8 @@ class SlidingWindow:
     state_type: ClassVar[type[SlidingWindowState]] = SlidingWindowState
 
     def __init__(self, limit: int, interval: float) -> None:
-        self.limit = limit
-        self.interval = interval
+        self.limit = parse_count(limit, "limit")
+        self.interval = parse_interval(interval)
 
     def window_seconds(self) -> float:
         return self.interval

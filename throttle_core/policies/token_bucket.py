@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from throttle_core.duration import Rate
+from throttle_core.duration import Rate, parse_count
+from throttle_core.errors import ConfigError
 from throttle_core.policies.base import StateBase, ttl_seconds
 from throttle_core.result import RateLimit
 
@@ -34,7 +35,9 @@ class TokenBucket:
     state_type: ClassVar[type[TokenBucketState]] = TokenBucketState
 
     def __init__(self, limit: int, rate: Rate) -> None:
-        self.limit = limit
+        if not isinstance(rate, Rate):
+            raise ConfigError(f"rate must be a Rate, got {rate!r:.60}")
+        self.limit = parse_count(limit, "limit")
         self.rate = rate
         self.per_second = rate.tokens_per_second
 

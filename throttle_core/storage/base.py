@@ -27,14 +27,15 @@ class Storage(Protocol):
     """The seed's storage: enough for the generic path (lock → fetch → decide → save → unlock).
 
     Async twins (`asave`, `afetch`, `adelete`) are optional; without them the sync methods run
-    in a worker thread, or are awaited if they are themselves coroutines.
+    in a worker thread, or are awaited if they are themselves coroutines (hence `object`:
+    `None`, or an awaitable of it).
     """
 
-    def save(self, state: Any) -> None: ...
+    def save(self, state: Any) -> object: ...
 
     def fetch(self, id: str) -> Any: ...
 
-    def delete(self, id: str) -> None: ...
+    def delete(self, id: str) -> object: ...
 
 
 @runtime_checkable

@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from throttle_core.clock import Clock, SystemClock
+from throttle_core.clock import Clock, SystemClock, check_clock
 from throttle_core.errors import ConfigError
 from throttle_core.policies import LimiterPolicy, StateBase
 from throttle_core.result import RateLimit
@@ -38,12 +38,18 @@ class InMemoryStorage:
         if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 1:
             raise ConfigError(f"max_keys must be a positive integer, got {max_keys!r}")
         self.max_keys = max_keys
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = check_clock(clock) or SystemClock()
         self._data: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._data)
+
+    @property
+    def never_waits(self) -> bool:
+        """True: a decision here does no I/O, so async callers may call `consume` directly
+        (false for a subclass that overrides `aconsume`, which may wait)."""
+        return type(self).aconsume is InMemoryStorage.aconsume
 
     def _get(self, id: str, now: float, state_type: type[StateBase] | None = None) -> Any:
         """The live state under `id`, now the most recently used, or None. With `state_type`,
@@ -95,6 +101,13 @@ class InMemoryStorage:
         """Forget every state."""
         with self._lock:
             self._data.clear()
+
+    def close(self) -> None:
+        """Nothing to close: there is no connection. Every storage `storage_from_url` builds
+        has `close()` / `aclose()`, so code that builds one from a setting can close it."""
+
+    async def aclose(self) -> None:
+        """Async twin of `close()`."""
 
     async def asave(self, state: Any) -> None:
         self.save(state)

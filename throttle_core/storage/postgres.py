@@ -18,15 +18,19 @@ from dataclasses import dataclass, fields
 from importlib.resources import files
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlunsplit
 
-import psycopg
-from psycopg import sql
-from psycopg.rows import tuple_row
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from throttle_core.clock import Clock, check_clock
+from throttle_core.errors import ConfigError, ThrottleError, missing_extra
 
-from throttle_core.clock import Clock
-from throttle_core.errors import ConfigError, ThrottleError
+try:
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.rows import tuple_row
+    from psycopg_pool import AsyncConnectionPool, ConnectionPool
+except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
+    raise missing_extra("postgres", error) from error
 from throttle_core.policies import (
     STATE_VERSION,
     FixedWindow,
@@ -37,15 +41,16 @@ from throttle_core.policies import (
     state_from_dict,
 )
 from throttle_core.result import RateLimit
+from throttle_core.storage.url import parse_storage_url, redacted
 
 log = logging.getLogger("throttle_core.storage")
 
 T = TypeVar("T")
 
 DEFAULT_TABLE = "throttle_state"
-POOL_TIMEOUT = 5.0
+POOL_TIMEOUT = 1.0
 """Seconds a call waits for a connection from a pool the storage made (psycopg's default is
-30), so a database that is down fails requests quickly instead of holding them."""
+30), so a database that is down fails requests within a second instead of holding them."""
 MAX_TTL_SECONDS = 10_000_000_000
 """Rows never live longer than this (about 317 years), so `expires_at` stays in range."""
 
@@ -188,6 +193,18 @@ def policy_params(policy: LimiterPolicy) -> tuple[str, int, float, str | None]:
     raise TypeError(f"PostgresStorage cannot decide a {type(policy).__name__} policy")
 
 
+def checked_conninfo(conninfo: str) -> str:
+    """`conninfo` (a libpq "key=value" string or a postgresql:// URL) if libpq can parse it,
+    else `ConfigError` saying why; a URL's password is not repeated."""
+    try:
+        conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError as error:
+        raise ConfigError(
+            f"PostgreSQL conninfo {redacted(conninfo)!r:.200} is not valid: {error}"
+        ) from None
+    return conninfo
+
+
 class PostgresStorage:
     """Limiter states in a PostgreSQL table, decided atomically by a PL/pgSQL function.
 
@@ -211,7 +228,9 @@ class PostgresStorage:
     ) -> None:
         self.table = ".".join(table_identifier(table))
         self.sql = Statements(table_identifier(table))
-        self.clock = clock
+        self.clock = check_clock(clock)
+        if not isinstance(durable, bool):
+            raise ConfigError(f"durable must be True or False, got {durable!r:.60}")
         self.durable = durable
         self._source = pool_or_conninfo
         self._conninfo: str | None = None
@@ -221,7 +240,7 @@ class PostgresStorage:
         self._guard = threading.Lock()
         self._aguard: asyncio.Lock | None = None
         if isinstance(pool_or_conninfo, str):
-            self._conninfo = pool_or_conninfo
+            self._conninfo = checked_conninfo(pool_or_conninfo)
             self._owned = True
         elif isinstance(pool_or_conninfo, ConnectionPool):
             self._pool = pool_or_conninfo
@@ -535,15 +554,30 @@ async def _aautocommit(connection: psycopg.AsyncConnection[Any]) -> AsyncIterato
         await connection.set_autocommit(False)
 
 
+CONNECT_TIMEOUT = 2
+"""Seconds a connection from a URL-built storage may take to open unless the URL's
+`connect_timeout` says otherwise (libpq's and psycopg's shortest; they wait forever by
+default)."""
+
+
 def split_url(url: str) -> tuple[str, str | None]:
-    """A "postgresql://…" or "postgres://…" URL as libpq's conninfo and its `table` parameter."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("postgresql", "postgres"):
+    """A "postgresql://…" or "postgres://…" URL as libpq's conninfo and its `table` parameter;
+    `ConfigError` for what libpq would refuse (an unknown parameter, a malformed host) and
+    for a port out of range. `connect_timeout` defaults to `CONNECT_TIMEOUT`."""
+    scheme, parts = parse_storage_url(url)
+    if scheme not in ("postgresql", "postgres"):
         raise ConfigError(f"not a PostgreSQL URL: {url!r}; use postgresql://user@host/db")
     query = parse_qsl(parts.query, keep_blank_values=True)
     table = next((value for name, value in query if name == "table"), None)
-    rest = urlencode([(n, v) for n, v in query if n != "table"], quote_via=quote)
-    return urlunsplit(parts._replace(query=rest)), table
+    rest = [(n, v) for n, v in query if n != "table"]
+    if not any(name == "connect_timeout" for name, _ in rest):
+        rest.append(("connect_timeout", str(CONNECT_TIMEOUT)))
+    conninfo = checked_conninfo(urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))))
+    params = conninfo_to_dict(conninfo)
+    for port in str(params.get("port") or "5432").split(","):
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise ConfigError(f"PostgreSQL URL {redacted(url)!r} has a bad port {port!r}")
+    return conninfo, table
 
 
 def storage_from_url(url: str, **options: Any) -> PostgresStorage:

@@ -290,6 +290,7 @@ def test_storage_from_url_keeps_libpq_parameters_and_takes_the_table(
             assert sessions[0][0] >= 1
     factory = RateLimiterFactory(BUCKET, f"{postgres_url}?table={table}")
     assert factory.create("u").consume().accepted
+    assert isinstance(factory.storage, PostgresStorage)
     factory.storage.close()
     with pytest.raises(ConfigError, match="not a PostgreSQL URL"):
         split_url("mysql://host/db")

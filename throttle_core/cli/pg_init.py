@@ -1,0 +1,36 @@
+"""`throttle pg-init URL [--table NAME]`: create PostgresStorage's table, index and function."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from throttle_core.errors import ThrottleError
+
+DESCRIPTION = """\
+Create the table, its expires_at index and the decision function that PostgresStorage
+needs. Safe to run again (it only adds what is missing and updates the function)."""
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pg_init = commands.add_parser(
+        "pg-init",
+        help="create PostgresStorage's table (idempotent)",
+        description=DESCRIPTION,
+        epilog="example:\n  throttle pg-init postgresql://postgres@127.0.0.1/app --table limits",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pg_init.add_argument("url", help="postgresql://user@host/db (a ?table= parameter works too)")
+    pg_init.add_argument("--table", help="table name, optionally schema.name")
+    pg_init.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from throttle_core.storage.postgres import pg_init as run_pg_init
+
+        print(run_pg_init(args.url, args.table))
+    except (ThrottleError, ModuleNotFoundError) as error:
+        print(f"throttle pg-init: {error}", file=sys.stderr)
+        return 1
+    return 0
