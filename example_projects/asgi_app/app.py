@@ -80,11 +80,7 @@ def create_app(
     async def login() -> dict[str, bool]:
         return {"logged_in": True}
 
-<<<<<<< HEAD
-    search_limit = RateLimit("2/minute", storage=settings["STORAGE"], clock=clock)
-=======
-    search_limit = RouteLimit("2/minute", storage=storage, clock=clock)
->>>>>>> main
+    search_limit = RouteLimit("2/minute", storage=settings["STORAGE"], clock=clock)
 
     @app.get("/search", dependencies=[Depends(search_limit)])
     async def search(q: str = "") -> dict[str, str]:

@@ -13,7 +13,7 @@ import redis
 
 from tests.e2e.harness import FRAMEWORKS, Framework
 from tests.redis_support import RedisServer, cluster_url, delete_keys, redis_cluster, redis_servers
-from throttle_core import storage_from_url
+from throttle_core.storage.postgres import storage_from_url as postgres_storage
 
 STORAGES = ("redis", "postgres", "cluster")
 
@@ -45,7 +45,7 @@ def postgres_table(postgres_url: str) -> Iterator[str]:
     """A storage URL on the PostgreSQL test database, with a table (and decision function)
     created for this test and dropped after it."""
     url = f"{postgres_url}?table={private_name()}"
-    storage = storage_from_url(url)
+    storage = postgres_storage(url)
     storage.create_table()
     yield url
     storage.drop_table()

@@ -1,0 +1,44 @@
+"""The chart of the served-app workload, drawn with matplotlib (the `bench` extra): per
+framework, requests/s of each contender, and its p50 and p99 latency."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from benchmarks.record import Row
+
+
+def served_chart(rows: Sequence[Row]) -> bytes | None:
+    """A PNG of `rows` (workload `servers`), or None when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    labels = [f"{r.algorithm}\n{'no limiter' if r.library == 'none' else r.library}" for r in rows]
+    colors = ["#999999" if r.library == "none" else "#2e8b57" if r.library == "throttle-suite"
+              else "#e67e22" for r in rows]  # fmt: skip
+    figure, (rate, latency) = plt.subplots(1, 2, figsize=(11, 4.2))
+    positions = range(len(rows))
+    rate.bar(positions, [r.metrics["requests_per_s"] for r in rows], color=colors)
+    rate.set_xticks(list(positions), labels)
+    rate.set_ylabel("requests/s (median of rounds)")
+    rate.set_title("Throughput, Redis storage")
+    width = 0.4
+    latency.bar([p - width / 2 for p in positions], [r.metrics["p50_ms"] for r in rows],
+                width, color=colors, label="p50")  # fmt: skip
+    latency.bar([p + width / 2 for p in positions], [r.metrics["p99_ms"] for r in rows],
+                width, color=colors, alpha=0.5, hatch="//", label="p99")  # fmt: skip
+    latency.set_xticks(list(positions), labels)
+    latency.set_ylabel("latency, ms")
+    latency.set_title("p50 (solid) and p99 (hatched)")
+    note = rows[0].note if rows else ""
+    figure.suptitle(f"Hello world on a real server, load from a second process ({note})")
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=90)
+    plt.close(figure)
+    return out.getvalue()
