@@ -52,12 +52,14 @@ KINDS: dict[ServerKind, Kind] = {
 
 
 class ServerLog:
-    """What a server has written to stderr, read by a thread: the last lines (for error
-    messages), the URL it listens on and how many workers said they were ready."""
+    """What a server has written to stderr, read by a thread: the last `KEPT` lines, the URL
+    it listens on and how many workers said they were ready."""
+
+    KEPT = 20_000
 
     def __init__(self, kind: Kind, stream: IO[str]) -> None:
         self.kind = kind
-        self.lines: deque[str] = deque(maxlen=300)
+        self.lines: deque[str] = deque(maxlen=self.KEPT)
         self.url: str | None = None
         self.ready = 0
         self.closed = False
@@ -85,7 +87,8 @@ class ServerLog:
                 left = deadline - time.monotonic()
                 if self.closed or left <= 0:
                     why = "exited before it was ready" if self.closed else "was not ready"
-                    raise RuntimeError(f"the server {why} within {timeout:g}s:\n{self.text()}")
+                    tail = "".join(list(self.lines)[-100:])
+                    raise RuntimeError(f"the server {why} within {timeout:g}s:\n{tail}")
                 self.changed.wait(left)
             return self.url
 
