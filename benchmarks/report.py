@@ -434,9 +434,8 @@ class Run:
         (folder / "latest.png").write_bytes(
             bar_chart("THROTTLE-SUITE VS PEERS: RATIOS, HIGHER IS BETTER", self.bars(), legend)
         )
-        served = served_chart(self.of("servers")) if self.of("servers") else None
-        if served is not None:
-            (folder / "latest-servers.png").write_bytes(served)
+        if self.of("servers"):
+            (folder / "latest-servers.png").write_bytes(served_chart(self.of("servers")))
 
 
 def per_policy(

@@ -1,5 +1,5 @@
-"""The chart of the served-app workload, drawn with matplotlib (the `bench` extra): per
-framework, requests/s of each contender, and its p50 and p99 latency."""
+"""The chart of the served-app workload, drawn with matplotlib (the `plot` extra, part of
+`dev`): per framework, requests/s of each contender, and its p50 and p99 latency."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from collections.abc import Sequence
 from benchmarks.record import Row
 
 
-def served_chart(rows: Sequence[Row]) -> bytes | None:
-    """A PNG of `rows` (workload `servers`), or None when matplotlib is not installed."""
-    try:
-        import matplotlib
+def served_chart(rows: Sequence[Row]) -> bytes:
+    """A PNG of `rows` (workload `servers`)."""
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     labels = [f"{r.algorithm}\n{'no limiter' if r.library == 'none' else r.library}" for r in rows]
     colors = ["#999999" if r.library == "none" else "#2e8b57" if r.library == "throttle-suite"
               else "#e67e22" for r in rows]  # fmt: skip
