@@ -5,7 +5,7 @@ The Django, Flask and ASGI example projects all read the same variables through
 `THROTTLE` dict; Flask's `THROTTLE_*` keys without the prefix; the ASGI middleware's options
 in upper case), so one environment configures any of them the same way:
 
-- `THROTTLE_STORAGE_URL`: the storage URL (default `memory://`), e.g.
+- `THROTTLE_STORAGE_URL`: the storage URL (unset: the project's default storage), e.g.
   `redis://127.0.0.1:6379/0?prefix=demo:`, `redis+cluster://h1:p1,h2:p2`,
   `postgresql://postgres@127.0.0.1/db?table=throttle_state`.
 - `THROTTLE_FALLBACK_URL`: when set, the storage is a `ResilientStorage` using
@@ -33,7 +33,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from throttle_core import ConfigError, parse_limits, storage_from_url
+from throttle_core import ConfigError, parse_limits
 
 DEFAULT_LIMIT = "5/minute"
 VARIABLES = (
@@ -66,12 +66,13 @@ def _flag(name: str, text: str) -> bool:
 
 
 def storage_from_environment(environ: Mapping[str, str] = os.environ) -> Any:
-    """The storage `THROTTLE_STORAGE_URL` names, behind a `ResilientStorage` when
-    `THROTTLE_FALLBACK_URL` is set."""
-    url = environ.get("THROTTLE_STORAGE_URL", "memory://")
+    """The storage the variables name: the URL `THROTTLE_STORAGE_URL` (None when unset: the
+    project's default), or a `ResilientStorage` in front of it when `THROTTLE_FALLBACK_URL`
+    is set."""
+    url = environ.get("THROTTLE_STORAGE_URL") or None
     fallback = environ.get("THROTTLE_FALLBACK_URL")
     if not fallback:
-        return storage_from_url(url)
+        return url
     from throttle_core.storage import ResilientStorage
 
     text = environ.get("THROTTLE_COOLDOWN", "5")
@@ -79,23 +80,26 @@ def storage_from_environment(environ: Mapping[str, str] = os.environ) -> Any:
         cooldown = float(text)
     except ValueError:
         raise ConfigError(f"THROTTLE_COOLDOWN must be a number of seconds, got {text!r}") from None
-    return ResilientStorage(storage_from_url(url), storage_from_url(fallback), cooldown=cooldown)
+    return ResilientStorage(url or "memory://", fallback, cooldown=cooldown)
 
 
 def throttle_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """The settings the variables describe, keyed `LIMITS`, `RULES`, `STORAGE`, `HEADERS`,
-    `FAIL_OPEN`, `TRUSTED_PROXIES`, `KEY` and `PROXY_HEADER`; `RULES` and `PROXY_HEADER` only
-    when their variable is set. Bad values raise `ConfigError` naming the variable."""
+    `FAIL_OPEN`, `TRUSTED_PROXIES`, `KEY` and `PROXY_HEADER`; `STORAGE`, `RULES` and
+    `PROXY_HEADER` only when their variables are set, so that the project's defaults hold
+    otherwise. Bad values raise `ConfigError` naming the variable."""
     limit = environ.get("THROTTLE_LIMIT", DEFAULT_LIMIT)
     policy = environ.get("THROTTLE_POLICY", "sliding_window")
     settings: dict[str, Any] = {
         "LIMITS": parse_limits(limit, policy=policy) if limit.strip() else [],
-        "STORAGE": storage_from_environment(environ),
         "HEADERS": _names(environ.get("THROTTLE_HEADERS", "ietf,legacy")),
         "FAIL_OPEN": _flag("THROTTLE_FAIL_OPEN", environ.get("THROTTLE_FAIL_OPEN", "true")),
         "TRUSTED_PROXIES": _names(environ.get("THROTTLE_TRUSTED_PROXIES", "")),
         "KEY": environ.get("THROTTLE_KEY", "ip"),
     }
+    storage = storage_from_environment(environ)
+    if storage is not None:
+        settings["STORAGE"] = storage
     rules = environ.get("THROTTLE_RULES")
     if rules:
         try:

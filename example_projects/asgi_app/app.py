@@ -1,7 +1,7 @@
 """A small FastAPI app rate limited by `RateLimitMiddleware`.
 
 Its settings come from the environment variables every example project reads (see
-`example_projects.environment`): `THROTTLE_STORAGE_URL` (default `memory://`; e.g.
+`example_projects.environment`): `THROTTLE_STORAGE_URL` (default: in memory; e.g.
 `redis://127.0.0.1:6379/0` or `postgresql://…`), `THROTTLE_FALLBACK_URL` and
 `THROTTLE_COOLDOWN` (a `ResilientStorage` in front of it), `THROTTLE_LIMIT` (the limit of
 every request per client, default `5/minute`) and `THROTTLE_POLICY` (its policy, default
@@ -80,7 +80,7 @@ def create_app(
     async def login() -> dict[str, bool]:
         return {"logged_in": True}
 
-    search_limit = RouteLimit("2/minute", storage=settings["STORAGE"], clock=clock)
+    search_limit = RouteLimit("2/minute", storage=settings.get("STORAGE"), clock=clock)
 
     @app.get("/search", dependencies=[Depends(search_limit)])
     async def search(q: str = "") -> dict[str, str]:
