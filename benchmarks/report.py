@@ -293,9 +293,7 @@ class Run:
         base = {r.algorithm: r for r in rows if r.library == "none"}
         out = [
             "## 7. Served: hello world on a real server, limits on Redis (load from a second "
-            f"process; {rows[0].note})",
-            "",
-            "![Requests/s and p50/p99 latency of each contender](latest-servers.png)",
+            f"process; {rows[0].note}; chart: latest-servers.png)",
             "",
         ]
         lines = []

@@ -160,20 +160,22 @@ def serve(
     *,
     server: ServerKind = "uvicorn",
     workers: int = 1,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     timeout: float = 60,
 ) -> Iterator[Server]:
     """Serve `app` ("module:attribute", an ASGI app for uvicorn, a WSGI app for gunicorn)
     with `workers` worker processes on 127.0.0.1 at a free port, with `env` added to the
-    environment; yield the `Server` once every worker has loaded the app; on exit stop the
-    server and every process of its group, whatever happened in the block."""
+    environment (None removes a variable); yield the `Server` once every worker has loaded
+    the app; on exit stop the server and every process of its group, whatever happened in
+    the block."""
     kind = KINDS[server]
     command = [sys.executable, "-m"]
     command += [part.format(app=app, workers=workers) for part in kind.command]
+    environ = {**os.environ, **(env or {})}
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env={name: value for name, value in environ.items() if value is not None},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from example_projects.environment import VARIABLES
 from example_projects.server import Server, ServerKind, serve
 
 WORKERS = 4
@@ -39,12 +40,14 @@ def running(
     framework: Framework, env: Mapping[str, str], workers: int = WORKERS
 ) -> Iterator[Server]:
     """`framework`'s example project served with `workers` workers and `env` (the
-    `THROTTLE_*` variables); stopped, with every process of its group, on exit."""
+    `THROTTLE_*` variables; any other of them set in the test's environment is removed);
+    stopped, with every process of its group, on exit."""
+    unset: dict[str, str | None] = dict.fromkeys(VARIABLES)
     with serve(
         framework.app,
         server=framework.server,
         workers=workers,
-        env={**framework.env, **env},
+        env={**unset, **framework.env, **env},
     ) as server:
         yield server
 
