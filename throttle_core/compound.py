@@ -38,10 +38,13 @@ class CompoundLimiter:
         counts = self._counts(tokens)
         results = [limiter.consume(n) for limiter, n in zip(self.limiters, counts, strict=True)]
         if not all(results):
-            for limiter, result, n in zip(self.limiters, results, counts, strict=True):
-                if result.accepted and n:
-                    limiter.refund(n, result.now)
-        return combine(results, counts)
+            results = [
+                given_back(result, n, limiter.refund(n, result.now))
+                if result.accepted and n
+                else result
+                for limiter, result, n in zip(self.limiters, results, counts, strict=True)
+            ]
+        return combine(results)
 
     async def aconsume(self, tokens: int | Sequence[int] = 1) -> RateLimit:
         counts = self._counts(tokens)
@@ -49,10 +52,13 @@ class CompoundLimiter:
             await limiter.aconsume(n) for limiter, n in zip(self.limiters, counts, strict=True)
         ]
         if not all(results):
-            for limiter, result, n in zip(self.limiters, results, counts, strict=True):
-                if result.accepted and n:
-                    await limiter.arefund(n, result.now)
-        return combine(results, counts)
+            results = [
+                given_back(result, n, await limiter.arefund(n, result.now))
+                if result.accepted and n
+                else result
+                for limiter, result, n in zip(self.limiters, results, counts, strict=True)
+            ]
+        return combine(results)
 
     def reserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:
         raise ReserveNotSupported("a compound limiter cannot reserve; reserve on each limiter")
@@ -69,16 +75,19 @@ class CompoundLimiter:
             await limiter.areset()
 
 
-def combine(results: Sequence[RateLimit], tokens: int | Sequence[int]) -> RateLimit:
+def given_back(result: RateLimit, tokens: int, after: RateLimit | None) -> RateLimit:
+    """A member's accepted `result` once its `tokens` were given back: what the refund reports
+    it has now (or, from a storage that does not report, the tokens added back)."""
+    if after is None:
+        return result._replace(remaining=min(result.limit, result.remaining + tokens))
+    return result._replace(remaining=after.remaining, reset_after=after.reset_after)
+
+
+def combine(results: Sequence[RateLimit]) -> RateLimit:
     """One result for several: refused if any refused (its longest retry wins), else the
-    member with the least remaining speaks; given-back members report what they have now."""
+    member with the least remaining speaks."""
     accepted = all(results)
     if not accepted:
-        counts = tokens if isinstance(tokens, Sequence) else [tokens] * len(results)
-        results = [
-            r._replace(remaining=min(r.limit, r.remaining + n)) if r.accepted else r
-            for r, n in zip(results, counts, strict=True)
-        ]
         lead = max((r for r in results if not r.accepted), key=lambda r: r.retry_after)
     else:
         lead = min(results, key=lambda r: r.remaining)

@@ -133,8 +133,9 @@ class RateLimiterFactory:
     def limit(self) -> int:
         return self.policy.limit if self.policy is not None else NoLimiter.limit
 
-    def create(self, key: str | None = None) -> Limiter | NoLimiter:
-        """The limiter for `key` (state id `<id>:<key>`, or `<id>` for no key)."""
+    def create(self, key: str | int | None = None) -> Limiter | NoLimiter:
+        """The limiter for `key` (state id `<id>:<key>`, or `<id>` for no key; an int key is
+        its decimal text, any other non-str a `TypeError`)."""
         sid = self._state_id(key)
         if self.policy is None:
             return NoLimiter(sid, clock=self.clock)
@@ -199,5 +200,5 @@ class CompoundRateLimiterFactory:
             )
         self.factories = tuple(factories)
 
-    def create(self, key: str | None = None) -> CompoundLimiter:
+    def create(self, key: str | int | None = None) -> CompoundLimiter:
         return CompoundLimiter([factory.create(key) for factory in self.factories])

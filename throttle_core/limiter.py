@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from typing import Any
 
 from throttle_core.aio import call_async, call_sync
 from throttle_core.clock import Clock, SystemClock
-from throttle_core.errors import MaxWaitDurationExceeded
+from throttle_core.errors import MaxWaitDurationExceeded, ReserveNotSupported
 from throttle_core.locks.base import DEFAULT_TIMEOUT, DEFAULT_TTL, aacquire_within, acquire_within
 from throttle_core.locks.local import LocalLock
-from throttle_core.policies import UNLIMITED, LimiterPolicy
+from throttle_core.policies import UNLIMITED, LimiterPolicy, StateBase
 from throttle_core.result import RateLimit, Reservation
 from throttle_core.storage.base import is_atomic
-
-log = logging.getLogger("throttle_core.limiter")
+from throttle_core.storage.decoding import dropped, usable_state
 
 SHARED_LOCAL_LOCK = LocalLock()
 """The lock used for storages without an atomic consume when no lock is given."""
@@ -105,28 +104,33 @@ class Limiter:
     async def areset(self) -> None:
         await call_async(self.storage, "delete", self.id)
 
-    def refund(self, tokens: int, at: float) -> None:
-        """Give back `tokens` booked for time `at` (reservations, compound roll-back)."""
+    def refund(self, tokens: int, at: float) -> RateLimit | None:
+        """Give back `tokens` booked for time `at` (reservations, compound roll-back); returns
+        what a peek now reports afterwards (None from an atomic storage that does not say)."""
         if self.atomic:
-            self.storage.refund(self.policy, self.id, tokens, at, self._now())
-            return
+            return self.storage.refund(self.policy, self.id, tokens, at, self._now())  # type: ignore[no-any-return]
         acquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
         try:
-            new = self.policy.refund(self._fetch(), self.time.now(), tokens, at)
+            now = self.time.now()
+            state = self._fetch(now)
+            new: Any = self.policy.refund(state, now, tokens, at)
             if new is not None:
                 call_sync(self.storage, "save", new)
+            return self.policy.decide(self.id, new or state, now, 0, None)[1]
         finally:
             call_sync(self.lock, "release", self.id)
 
-    async def arefund(self, tokens: int, at: float) -> None:
+    async def arefund(self, tokens: int, at: float) -> RateLimit | None:
         if self.atomic:
-            await self.storage.arefund(self.policy, self.id, tokens, at, self._now())
-            return
+            return await self.storage.arefund(self.policy, self.id, tokens, at, self._now())  # type: ignore[no-any-return]
         await aacquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
         try:
-            new = self.policy.refund(await self._afetch(), self.time.now(), tokens, at)
+            now = self.time.now()
+            state = await self._afetch(now)
+            new: Any = self.policy.refund(state, now, tokens, at)
             if new is not None:
                 await call_async(self.storage, "save", new)
+            return self.policy.decide(self.id, new or state, now, 0, None)[1]
         finally:
             await call_async(self.lock, "release", self.id)
 
@@ -134,6 +138,11 @@ class Limiter:
         if refused_beyond(result, max_wait):
             assert max_wait is not None
             raise MaxWaitDurationExceeded(result.retry_after, max_wait, result)
+        if not result.accepted and tokens and not self.policy.books_ahead:
+            raise ReserveNotSupported(
+                f"a {self.policy.name} cannot book future capacity (the wait would be "
+                f"{result.retry_after:.3f}s); use a token bucket or a fixed window to queue work"
+            )
         return Reservation(self, tokens, result, self.time)
 
     def _decide(self, tokens: int, max_wait: float | None) -> RateLimit:
@@ -142,9 +151,8 @@ class Limiter:
             return self.storage.consume(self.policy, self.id, tokens, max_wait, now)  # type: ignore[no-any-return]
         acquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
         try:
-            new, result = self.policy.decide(
-                self.id, self._fetch(), self.time.now(), tokens, max_wait
-            )
+            now = self.time.now()
+            new, result = self.policy.decide(self.id, self._fetch(now), now, tokens, max_wait)
             if new is not None:
                 call_sync(self.storage, "save", new)
             return result
@@ -156,39 +164,47 @@ class Limiter:
             return await self.storage.aconsume(self.policy, self.id, tokens, max_wait, self._now())  # type: ignore[no-any-return]
         await aacquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
         try:
-            state = await self._afetch()
-            new, result = self.policy.decide(self.id, state, self.time.now(), tokens, max_wait)
+            now = self.time.now()
+            state = await self._afetch(now)
+            new, result = self.policy.decide(self.id, state, now, tokens, max_wait)
             if new is not None:
                 await call_async(self.storage, "save", new)
             return result
         finally:
             await call_async(self.lock, "release", self.id)
 
-    def _fetch(self) -> Any:
+    def _fetch(self, now: float) -> Any:
         try:
-            return self._checked(call_sync(self.storage, "fetch", self.id))
-        except ValueError as error:
+            value = call_sync(self.storage, "fetch", self.id)
+        except (ValueError, RecursionError) as error:
             return self._undecodable(error)
+        return self._usable(value, now)
 
-    async def _afetch(self) -> Any:
+    async def _afetch(self, now: float) -> Any:
         try:
-            return self._checked(await call_async(self.storage, "fetch", self.id))
-        except ValueError as error:
+            value = await call_async(self.storage, "fetch", self.id)
+        except (ValueError, RecursionError) as error:
             return self._undecodable(error)
+        return self._usable(value, now)
 
-    def _undecodable(self, error: ValueError) -> None:
-        """A storage's `fetch` failed to decode (InvalidStateError, bad JSON): start afresh."""
-        log.warning("treating the undecodable state of %r as absent: %s", self.id, error)
-        return
+    def _where(self) -> str:
+        return f"of {self.id!r} from {type(self.storage).__name__}"
 
-    def _checked(self, state: Any) -> Any:
-        if state is not None and not isinstance(state, self.policy.state_type):
-            log.warning(
-                "ignoring stored %s for %r: a %s limiter needs a %s",
-                type(state).__name__, self.id, self.policy.name, self.policy.state_type.__name__,
-            )  # fmt: skip
-            return None
-        return state
+    def _undecodable(self, error: Exception) -> None:
+        """A storage's `fetch` failed to decode (InvalidStateError, bad or too deeply nested
+        JSON): start afresh."""
+        dropped(self._where(), f"{type(error).__name__}: {str(error)[:300]}")
+
+    def _usable(self, value: Any, now: float) -> Any:
+        """What a user storage's `fetch` returned, as a state to decide on: a state or its
+        `to_dict()` mapping; anything else is an error of that storage."""
+        if value is not None and not isinstance(value, StateBase | Mapping):
+            raise TypeError(
+                f"{type(self.storage).__name__}.fetch({self.id!r}) returned a "
+                f"{type(value).__name__}; a storage's fetch must return a limiter state, its "
+                'to_dict() mapping (carrying "type") or None'
+            )
+        return usable_state(value, self._where(), self.policy, now)
 
 
 class NoLimiter:

@@ -57,11 +57,6 @@ def test_fixed_window_boundary_lets_twice_the_limit_through_and_sliding_does_not
     assert sliding["most_admitted_in_a_window"][0]["admitted"] == 13
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SlidingWindow.decide (and its Lua and SQL twins) admits a request made exactly at "
-    "the infimum of its wait, where the estimate still refuses it",
-)
 def test_sliding_window_refuses_at_the_infimum_of_its_wait() -> None:
     # At 1.5 s the estimate is floor(10 * 0.5 + current): 5 of the second burst pass, and the
     # sixth meets an estimate of 10, which refuses it (admitted at any moment after 1.5 s).

@@ -56,6 +56,19 @@ async def test_a_bucket_refund_restores_its_tokens(bench: Bench) -> None:
     assert (await bench.consume(bench.factory(BUCKET).create("user"), 0)).remaining == 1
 
 
+async def test_a_given_back_member_reports_its_reset_after_the_refund(bench: Bench) -> None:
+    bench.clock.advance(0.25)
+    assert (await bench.consume(bench.factory(BURST).create("user"), 3)).accepted
+    refused = await bench.consume(compound(bench, HOURLY, BURST).create("user"), 1)
+    hourly, burst = refused.members
+    assert (hourly.accepted, burst.accepted) == (True, False)
+    assert (hourly.remaining, hourly.reset_after) == (5, 0.0)
+    bucket = compound(bench, BUCKET, BURST).create("other")
+    assert (await bench.consume(bucket, 3)).accepted
+    given_back = (await bench.consume(bucket, 1)).members[0]
+    assert (given_back.accepted, given_back.remaining, given_back.reset_after) == (True, 1, 45.0)
+
+
 async def test_reserve_is_not_supported_and_reset_resets_all(bench: Bench) -> None:
     limiter = compound(bench, BURST, HOURLY).create("user")
     with pytest.raises(ReserveNotSupported):

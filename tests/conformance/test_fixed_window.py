@@ -62,6 +62,19 @@ async def test_first_hit_window_emptied_by_cancel_stays_open(bench: Bench) -> No
     assert (await bench.consume(limiter)).retry_after == pytest.approx(5.0)
 
 
+async def test_a_booked_first_hit_window_emptied_by_cancel_stays_open(bench: Bench) -> None:
+    limiter = bench.limiter({**FIRST_HIT, "limit": 1, "interval": 4})
+    assert (await bench.consume(limiter)).accepted
+    reservation = await bench.reserve(limiter, 1)
+    assert reservation.delay == 4.0
+    await bench.cancel(reservation)
+    bench.clock.advance(4.125)
+    result = await bench.consume(limiter)
+    assert (result.accepted, result.reset_after) == (True, 3.875)
+    bench.clock.advance(3.875)
+    assert (await bench.consume(limiter)).reset_after == 4.0
+
+
 async def test_reserve_books_the_first_window_with_room(bench: Bench) -> None:
     limiter = bench.limiter(CLOCK)
     bench.clock.advance(3)

@@ -53,6 +53,21 @@ async def test_retry_after_is_exact_inside_a_window(bench: Bench) -> None:
     assert (await bench.consume(limiter)).accepted
 
 
+async def test_a_request_at_the_infimum_is_refused_with_no_wait(bench: Bench) -> None:
+    limiter = bench.limiter({**SLIDING, "limit": 2, "interval": 4})
+    bench.clock.advance(3)
+    assert (await bench.consume(limiter, 2)).accepted
+    bench.clock.advance(1)
+    refused = await bench.consume(limiter)
+    assert (refused.accepted, refused.remaining, refused.retry_after) == (False, 0, 0.0)
+    with pytest.raises(ReserveNotSupported):
+        await bench.reserve(limiter, 1, max_wait=0)
+    with pytest.raises(ReserveNotSupported):
+        await bench.reserve(limiter, 1)
+    bench.clock.advance(1e-6)
+    assert (await bench.consume(limiter)).accepted
+
+
 async def test_an_idle_window_forgets_the_past(bench: Bench) -> None:
     limiter = await fill_first_window(bench)
     bench.clock.advance(150)

@@ -40,9 +40,9 @@ class FlakyAtomic(InMemoryStorage):
         self.outage.check()
         return super().consume(*args)
 
-    def refund(self, *args: Any) -> None:
+    def refund(self, *args: Any) -> Any:
         self.outage.check()
-        super().refund(*args)
+        return super().refund(*args)
 
 
 class FlakyUserStorage(DictStorage):

@@ -19,7 +19,7 @@ times = st.floats(min_value=0, max_value=4e9, allow_nan=False)
 counts = st.integers(min_value=0, max_value=10**6)
 states = st.one_of(
     st.builds(TokenBucketState, ids, st.integers(1, 10**6),
-              st.floats(min_value=1e-6, max_value=1e6), st.floats(-1e6, 1e6), times),
+              st.floats(min_value=1e-6, max_value=1e6), st.floats(-1e6, 1.0), times),
     st.builds(FixedWindowState, ids, st.floats(min_value=1e-3, max_value=1e8), times,
               st.lists(counts, min_size=1, max_size=5).map(tuple), times),
     st.builds(SlidingWindowState, ids, st.floats(min_value=1e-3, max_value=1e8), times,
@@ -118,4 +118,4 @@ def test_a_state_of_another_policy_is_ignored_and_logged(
                                  "interval": 60}, storage, clock=clock).create()  # fmt: skip
     with caplog.at_level(logging.WARNING, "throttle_core"):
         assert window.consume(3).accepted
-    assert "ignoring stored TokenBucketState" in caplog.text
+    assert "ignoring a token_bucket state of 'x' from DictStorage" in caplog.text

@@ -274,7 +274,7 @@ class RequestLimiter:
             return decision
         reports = (*earlier.reports, *decision.reports)
         try:
-            return self.render(reports, combine([result for _, result in reports], 0))
+            return self.render(reports, combine([result for _, result in reports]))
         except Exception:
             return decision
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from throttle_core.errors import InvalidStateError
-from throttle_core.policies.base import STATE_VERSION, Policy, StateBase, ttl_seconds
+from throttle_core.policies.base import (
+    MAX_STORED_COUNT,
+    MAX_TTL_SECONDS,
+    STATE_VERSION,
+    Policy,
+    StateBase,
+    ttl_seconds,
+)
 from throttle_core.policies.fixed_window import ALIGNMENTS, FixedWindow, FixedWindowState
 from throttle_core.policies.no_limit import UNLIMITED, NoLimit
 from throttle_core.policies.sliding_window import SlidingWindow, SlidingWindowState
@@ -21,7 +29,7 @@ STATE_TYPES: dict[str, type[StateBase]] = {
 
 def state_from_dict(data: Any) -> State:
     """Rebuild any built-in state from its `to_dict()` form; `InvalidStateError` if malformed."""
-    kind = data.get("type") if isinstance(data, dict) else None
+    kind = data.get("type") if isinstance(data, Mapping) else None
     cls = STATE_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise InvalidStateError(f"unknown limiter state type {kind!r}")
@@ -31,6 +39,8 @@ def state_from_dict(data: Any) -> State:
 
 __all__ = [
     "ALIGNMENTS",
+    "MAX_STORED_COUNT",
+    "MAX_TTL_SECONDS",
     "STATE_TYPES",
     "STATE_VERSION",
     "UNLIMITED",

@@ -3,19 +3,48 @@
 from __future__ import annotations
 
 import math
+import reprlib
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from throttle_core.duration import MAX_COUNT
 from throttle_core.errors import InvalidStateError
 from throttle_core.result import RateLimit
 
 STATE_VERSION = 1
+MAX_TTL_SECONDS = 10_000_000_000
+"""No state lives longer than this (about 317 years), and no time a decision stores is further
+than this from the time it was decided at: every expiry stays in range in every storage."""
+MAX_STORED_COUNT = MAX_COUNT
+"""No count a decision stores exceeds the largest limit, 2**53: every count is exact as a
+double, in Lua and in JSON readers alike."""
 
 
 def ttl_seconds(seconds: float) -> int:
-    """A state's `expiration_time`: the TTL rounded up, at least one second."""
+    """A state's `expiration_time`: the TTL rounded up, at least one second, at most
+    `MAX_TTL_SECONDS`."""
+    if seconds >= MAX_TTL_SECONDS:
+        return MAX_TTL_SECONDS
     ttl = math.ceil(seconds)
     return ttl if ttl > 1 else 1
+
+
+def far_from(now: float | None, *times: float) -> str | None:
+    """Why one of `times` cannot have been stored by a decision at `now` (None if none is more
+    than `MAX_TTL_SECONDS` away, or when `now` is not known)."""
+    if now is not None:
+        for time in times:
+            if not -MAX_TTL_SECONDS <= time - now <= MAX_TTL_SECONDS:
+                return f"the time {time!r} is more than {MAX_TTL_SECONDS} s from now ({now!r})"
+    return None
+
+
+def count_problem(name: str, value: float, low: float = 0) -> str | None:
+    """Why a stored count is out of what a decision can store (None when it is in range)."""
+    if low <= value <= MAX_STORED_COUNT:
+        return None
+    return f"{name} {value!r} is outside [{low!r}, 2**53]"
 
 
 class StateBase:
@@ -32,6 +61,12 @@ class StateBase:
     def expiration_time(self) -> int:
         raise NotImplementedError
 
+    def problem(self, now: float | None = None) -> str | None:
+        """Why no decision could have written this state (None when one could): a count or
+        value out of range, or (given the time `now` it is read at) a time further from now
+        than any TTL allows. Storages treat such a state as absent, in Python, Lua and SQL."""
+        raise NotImplementedError
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type, "v": STATE_VERSION}
         for f in fields(self):  # type: ignore[arg-type]
@@ -42,22 +77,35 @@ class StateBase:
     @classmethod
     def from_dict(cls, data: Any) -> Any:
         """Rebuild a state of this class, raising `InvalidStateError` on anything malformed."""
-        if not isinstance(data, dict) or data.get("type") != cls.type:
-            raise InvalidStateError(f"not a {cls.type} state: {data!r:.200}")
+        if not isinstance(data, Mapping) or data.get("type") != cls.type:
+            raise InvalidStateError(f"not a {cls.type} state: {short(data)}")
         version = data.get("v")
         if type(version) is not int or version != STATE_VERSION:
             raise InvalidStateError(f"unsupported {cls.type} state version {data.get('v')!r}")
         values: dict[str, Any] = {}
         for f in fields(cls):  # type: ignore[arg-type]
             if f.name not in data:
-                raise InvalidStateError(f"{cls.type} state lacks {f.name!r}: {data!r:.200}")
+                raise InvalidStateError(f"{cls.type} state lacks {f.name!r}: {short(data)}")
             values[f.name] = _check(cls.type, f.name, str(f.type), data[f.name])
-        return cls(**values)
+        state = cls(**values)
+        problem = state.problem()
+        if problem is not None:
+            raise InvalidStateError(f"{cls.type} state: {problem}")
+        return state
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
+
+
+def short(value: object) -> str:
+    """A bounded repr for messages: safe on values nested too deep for `repr`."""
+    return _SHORT.repr(value)
 
 
 def _check(kind: str, name: str, annotation: str, value: Any) -> Any:
     def bad() -> InvalidStateError:
-        return InvalidStateError(f"{kind} state field {name!r} has a bad value {value!r:.100}")
+        return InvalidStateError(f"{kind} state field {name!r} has a bad value {short(value)}")
 
     if annotation == "str":
         if not isinstance(value, str):
@@ -89,12 +137,14 @@ class Policy(Protocol[S]):
     """A pure rate-limiting policy: `decide` and `refund` are functions of (state, now, tokens).
 
     `decide` returns the state to store (None when nothing changes: a refusal or a peek) and
-    the decision; it raises `ReserveNotSupported` when a wait within `max_wait` cannot be
-    booked. `refund` gives back tokens booked for time `at` and returns the state to store
-    (None when there is nothing to give back).
+    the decision; a refusal within `max_wait` is a booking when `books_ahead`, and otherwise
+    only a refusal (the limiter's `reserve()` turns it into `ReserveNotSupported`). `refund`
+    gives back tokens booked for time `at` and returns the state to store (None when there is
+    nothing to give back).
     """
 
     name: ClassVar[str]
+    books_ahead: ClassVar[bool]
     limit: int
     state_type: ClassVar[type[Any]]
 

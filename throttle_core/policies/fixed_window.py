@@ -9,7 +9,14 @@ from typing import ClassVar, Literal
 
 from throttle_core.duration import parse_count, parse_interval
 from throttle_core.errors import ConfigError
-from throttle_core.policies.base import StateBase, ttl_seconds
+from throttle_core.policies.base import (
+    MAX_STORED_COUNT,
+    MAX_TTL_SECONDS,
+    StateBase,
+    count_problem,
+    far_from,
+    ttl_seconds,
+)
 from throttle_core.result import RateLimit
 
 Align = Literal["clock", "first_hit"]
@@ -20,7 +27,11 @@ _ONE_WINDOW: tuple[tuple[int], ...] = tuple((count,) for count in range(256))
 
 @dataclass(slots=True)
 class FixedWindowState(StateBase):
-    """`hits[k]` counts window [start + k·interval, start + (k+1)·interval); k > 0 are bookings."""
+    """`hits[k]` counts window [start + k·interval, start + (k+1)·interval); k > 0 are bookings.
+
+    A booked window emptied by a refund stays in `hits` (at 0): it stays open, so a first-hit
+    window a reservation opened ahead keeps its start after the reservation is cancelled.
+    """
 
     type: ClassVar[str] = "fixed_window"
     id: str
@@ -33,11 +44,24 @@ class FixedWindowState(StateBase):
     def expiration_time(self) -> int:
         return ttl_seconds(self.start + len(self.hits) * self.interval - self.timer)
 
+    def problem(self, now: float | None = None) -> str | None:
+        if not self.interval > 0:
+            return f"interval {self.interval!r} is not positive"
+        if not self.hits:
+            return "no windows in hits"
+        for count in self.hits:
+            if not 0 <= count <= MAX_STORED_COUNT:
+                return count_problem("hits", count)
+        if now is not None and self.start + len(self.hits) * self.interval - now > MAX_TTL_SECONDS:
+            return f"the windows booked from {self.start!r} end too far from now ({now!r})"
+        return far_from(now, self.start, self.timer)
+
 
 class FixedWindow:
     """Accepts iff hits + n ≤ limit in the current window; books later windows to reserve."""
 
     name: ClassVar[str] = "fixed_window"
+    books_ahead: ClassVar[bool] = True
     state_type: ClassVar[type[FixedWindowState]] = FixedWindowState
 
     def __init__(self, limit: int, interval: float, align: Align = "clock") -> None:
@@ -131,6 +155,4 @@ class FixedWindow:
             return None
         hits = list(windows)
         hits[k] = max(0, hits[k] - tokens)
-        while len(hits) > 1 and hits[-1] == 0:
-            hits.pop()
         return FixedWindowState(state.id, self.interval, start, tuple(hits), now)

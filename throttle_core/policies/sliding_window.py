@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from throttle_core.duration import parse_count, parse_interval
-from throttle_core.errors import ReserveNotSupported
-from throttle_core.policies.base import StateBase, ttl_seconds
+from throttle_core.policies.base import StateBase, count_problem, far_from, ttl_seconds
 from throttle_core.result import RateLimit
 
 
@@ -28,11 +27,26 @@ class SlidingWindowState(StateBase):
     def expiration_time(self) -> int:
         return ttl_seconds(self.start + 2 * self.interval - self.timer)
 
+    def problem(self, now: float | None = None) -> str | None:
+        if not self.interval > 0:
+            return f"interval {self.interval!r} is not positive"
+        return (
+            count_problem("previous", self.previous)
+            or count_problem("current", self.current)
+            or far_from(now, self.start, self.timer)
+        )
+
 
 class SlidingWindow:
-    """estimate = floor(previous·(1 − elapsed/I) + current); admits n iff estimate + n ≤ limit."""
+    """estimate = floor(previous·(1 − elapsed/I) + current); admits n iff estimate + n ≤ limit.
+
+    The decision is the estimate's at `now`; a refusal is never a booking (`books_ahead` is
+    False), so the limiter turns a refused `reserve()` within its `max_wait` into
+    `ReserveNotSupported`.
+    """
 
     name: ClassVar[str] = "sliding_window"
+    books_ahead: ClassVar[bool] = False
     state_type: ClassVar[type[SlidingWindowState]] = SlidingWindowState
 
     def __init__(self, limit: int, interval: float) -> None:
@@ -59,10 +73,23 @@ class SlidingWindow:
         return math.floor(previous * (1.0 - elapsed / self.interval) + current)
 
     def wait(self, start: float, previous: int, current: int, now: float, tokens: int) -> float:
-        """Exact time until the estimate admits `tokens`: the infimum, admitted just after."""
+        """Exact time until the estimate admits `tokens`: 0 when it admits them now, else the
+        wait to the infimum (admitted at any moment after it; 0 at the infimum itself)."""
         return self._wait(
             self.estimate(start, previous, current, now), start, previous, current, now, tokens
         )
+
+    def admitted_after(self, start: float, previous: int, current: int, tokens: int) -> float:
+        """The infimum of the times at which the estimate admits `tokens` (counts of the window
+        at `start` and of the one before it), allowing for the roll-over into the next window."""
+        room = self.limit - tokens + 1 - current
+        if room > 0:
+            return start + self.interval * (1.0 - room / previous)
+        room = self.limit - tokens + 1
+        at = start + self.interval
+        if current >= room:
+            at += self.interval * (1.0 - room / current)
+        return at
 
     def _wait(
         self, estimate: int, start: float, previous: int, current: int, now: float, tokens: int
@@ -70,14 +97,7 @@ class SlidingWindow:
         """`wait` given the estimate at `now`."""
         if estimate + tokens <= self.limit:
             return 0.0
-        room = self.limit - tokens + 1 - current
-        if room > 0:
-            at = start + self.interval * (1.0 - room / previous)
-        else:
-            room = self.limit - tokens + 1
-            at = start + self.interval
-            if current >= room:
-                at += self.interval * (1.0 - room / current)
+        at = self.admitted_after(start, previous, current, tokens)
         return at - now if at > now else 0.0
 
     def result(
@@ -99,16 +119,10 @@ class SlidingWindow:
         max_wait: float | None,
     ) -> tuple[SlidingWindowState | None, RateLimit]:
         start, previous, current = self.windows(state, now)
-        wait = self.wait(start, previous, current, now, max(tokens, 1))
-        if tokens == 0:
-            return None, self.result(True, start, previous, current, wait, now)
-        if wait > 0.0:
-            if max_wait is not None and wait > max_wait:
-                return None, self.result(False, start, previous, current, wait, now)
-            raise ReserveNotSupported(
-                f"a sliding window cannot book future capacity (the wait would be {wait:.3f}s); "
-                "use a token bucket or a fixed window to queue work"
-            )
+        estimate = self.estimate(start, previous, current, now)
+        if tokens == 0 or estimate + tokens > self.limit:
+            wait = self._wait(estimate, start, previous, current, now, max(tokens, 1))
+            return None, self.result(tokens == 0, start, previous, current, wait, now)
         current += tokens
         new = SlidingWindowState(id, self.interval, start, previous, current, now)
         return new, self.result(True, start, previous, current, 0.0, now)

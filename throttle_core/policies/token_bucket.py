@@ -8,7 +8,13 @@ from typing import ClassVar
 
 from throttle_core.duration import Rate, parse_count
 from throttle_core.errors import ConfigError
-from throttle_core.policies.base import StateBase, ttl_seconds
+from throttle_core.policies.base import (
+    MAX_STORED_COUNT,
+    StateBase,
+    count_problem,
+    far_from,
+    ttl_seconds,
+)
 from throttle_core.result import RateLimit
 
 
@@ -27,11 +33,22 @@ class TokenBucketState(StateBase):
     def expiration_time(self) -> int:
         return ttl_seconds((self.limit - self.tokens) / self.rate)
 
+    def problem(self, now: float | None = None) -> str | None:
+        if not self.rate > 0:
+            return f"rate {self.rate!r} is not positive"
+        return (
+            count_problem("limit", self.limit, 1)
+            or count_problem("tokens", self.tokens, -MAX_STORED_COUNT)
+            or (f"tokens {self.tokens!r} exceed the limit" if self.tokens > self.limit else None)
+            or far_from(now, self.timer)
+        )
+
 
 class TokenBucket:
     """available(now) = min(limit, tokens + (now - timer) * rate); a new bucket is full."""
 
     name: ClassVar[str] = "token_bucket"
+    books_ahead: ClassVar[bool] = True
     state_type: ClassVar[type[TokenBucketState]] = TokenBucketState
 
     def __init__(self, limit: int, rate: Rate) -> None:

@@ -43,8 +43,10 @@ class AtomicStorage(Protocol):
     """A storage that runs the policy where the data lives, so one call is one exact decision.
 
     `consume` books `tokens` for state `id` under `policy` unless the wait exceeds `max_wait`
-    (None: no bound) and returns the decision; `refund` gives back tokens booked for time `at`.
-    `now` is the factory's clock reading, or None to use the storage's own (server) time.
+    (None: no bound) and returns the decision; `refund` gives back tokens booked for time `at`
+    and returns what a peek reports afterwards (or None: a compound refusal then reports the
+    tokens added back). `now` is the factory's clock reading, or None to use the storage's
+    own (server) time.
     """
 
     def consume(
@@ -67,11 +69,11 @@ class AtomicStorage(Protocol):
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None: ...
+    ) -> RateLimit | None: ...
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None: ...
+    ) -> RateLimit | None: ...
 
     def delete(self, id: str) -> None: ...
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -11,8 +10,7 @@ from throttle_core.clock import Clock, SystemClock, check_clock
 from throttle_core.errors import ConfigError
 from throttle_core.policies import LimiterPolicy, StateBase
 from throttle_core.result import RateLimit
-
-log = logging.getLogger("throttle_core.storage")
+from throttle_core.storage.decoding import foreign, usable_state
 
 DEFAULT_MAX_KEYS = 100_000
 _SWEEP_PER_WRITE = 4
@@ -63,9 +61,7 @@ class InMemoryStorage:
             return None
         if state_type is not None and type(state) is not state_type:
             del self._data[id]
-            log.warning(
-                "ignoring a %s state under %r for a %s limiter", state.type, id, state_type.type
-            )
+            foreign(f"of {id!r} in InMemoryStorage", state.type, state_type.type)
             return None
         self._data.move_to_end(id)
         return state
@@ -85,9 +81,13 @@ class InMemoryStorage:
             data.popitem(last=False)
 
     def save(self, state: Any) -> None:
+        """Store `state` (the seed's interface); a state no decision could have written at the
+        storage's time is not stored, and the one it would replace is dropped (logged)."""
         with self._lock:
+            now = self.clock.now()
             known = self._data.pop(state.id, None) is not None
-            self._put(state, self.clock.now(), known)
+            if usable_state(state, f"of {state.id!r} given to InMemoryStorage.save", None, now):
+                self._put(state, now, known)
 
     def fetch(self, id: str) -> Any:
         with self._lock:
@@ -148,15 +148,17 @@ class InMemoryStorage:
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
+    ) -> RateLimit:
         with self._lock:
             stored_now = self.clock.now()
+            decided_at = stored_now if now is None else now
             state = self._get(id, stored_now, policy.state_type)
-            new = policy.refund(state, stored_now if now is None else now, tokens, at)
-            if new is not None:
-                self._put(new, stored_now, True)
+            after: Any = policy.refund(state, decided_at, tokens, at)
+            if after is not None:
+                self._put(after, stored_now, True)
+        return policy.decide(id, after or state, decided_at, 0, None)[1]
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        self.refund(policy, id, tokens, at, now)
+    ) -> RateLimit:
+        return self.refund(policy, id, tokens, at, now)

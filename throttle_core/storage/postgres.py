@@ -32,15 +32,17 @@ try:
 except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
     raise missing_extra("postgres", error) from error
 from throttle_core.policies import (
+    MAX_STORED_COUNT,
+    MAX_TTL_SECONDS,
     STATE_VERSION,
     FixedWindow,
     LimiterPolicy,
     SlidingWindow,
     StateBase,
     TokenBucket,
-    state_from_dict,
 )
 from throttle_core.result import RateLimit
+from throttle_core.storage.decoding import decode_state
 from throttle_core.storage.url import parse_storage_url, redacted
 
 log = logging.getLogger("throttle_core.storage")
@@ -51,8 +53,6 @@ DEFAULT_TABLE = "throttle_state"
 POOL_TIMEOUT = 1.0
 """Seconds a call waits for a connection from a pool the storage made (psycopg's default is
 30), so a database that is down fails requests within a second instead of holding them."""
-MAX_TTL_SECONDS = 10_000_000_000
-"""Rows never live longer than this (about 317 years), so `expires_at` stays in range."""
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
 _LARGEST_DOUBLE = "1.7976931348623157e308"
@@ -92,14 +92,41 @@ def _field_checks(name: str, kind: str) -> list[str]:
     return [*checks, f"{field}.floor() == {field}"] if kind == "int" else checks
 
 
+def _near(field: str) -> str:
+    return f"{field} >= $now - {MAX_TTL_SECONDS} && {field} <= $now + {MAX_TTL_SECONDS}"
+
+
+def _counted(field: str, low: int = 0) -> str:
+    return f"{field} >= {low} && {field} <= {MAX_STORED_COUNT}"
+
+
+_RANGES = {
+    "token_bucket": [
+        '@."rate" > 0', _counted('@."limit"', 1), _counted('@."tokens"', -MAX_STORED_COUNT),
+        '@."tokens" <= @."limit"', _near('@."timer"'),
+    ],
+    "fixed_window": [
+        '@."interval" > 0', f'!exists(@."hits"[*] ? (@ > {MAX_STORED_COUNT}))',
+        _near('@."start"'), _near('@."timer"'),
+        f'@."start" + @."hits".size() * @."interval" - $now <= {MAX_TTL_SECONDS}',
+    ],
+    "sliding_window": [
+        '@."interval" > 0', _counted('@."previous"'), _counted('@."current"'),
+        _near('@."start"'), _near('@."timer"'),
+    ],
+}  # fmt: skip
+"""`StateBase.problem` of each state, as jsonpath filters (`$now`: the time decided at)."""
+
+
 def state_jsonpath(state_type: type[StateBase]) -> str:
-    """A jsonpath matching the stored dicts that `state_type.from_dict` accepts: the fields
-    its dataclass declares, with their JSON types and finite doubles (the SQL function also
-    requires hit counts written as plain digits, as `from_dict` does)."""
+    """A jsonpath matching the stored dicts that `state_type.from_dict` accepts and a decision
+    at `$now` could have written: the fields its dataclass declares, with their JSON types and
+    finite doubles, in the ranges of `StateBase.problem` (the SQL function also requires hit
+    counts written as plain digits, as `from_dict` does)."""
     checks = [f'@."type" == "{state_type.type}"', f'@."v" == {STATE_VERSION}']
     for field in fields(state_type):  # type: ignore[arg-type]
         checks += _field_checks(field.name, str(field.type))
-    return "strict $ ? (" + " && ".join(checks) + ")"
+    return "strict $ ? (" + " && ".join(checks + _RANGES[state_type.type]) + ")"
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,23 +288,14 @@ class PostgresStorage:
     def _now(self) -> float | None:
         return None if self.clock is None else self.clock.now()
 
-    def _decode(self, text: str | None, id: str, policy: LimiterPolicy | None = None) -> Any:
-        if text is None:
-            return None
-        try:
-            state = state_from_dict(json.loads(text))
-        except (ValueError, TypeError, OverflowError, RecursionError) as error:
-            log.warning(
-                "treating the undecodable state of %r in %s as absent: %s", id, self.table, error
-            )
-            return None
-        if policy is not None and not isinstance(state, policy.state_type):
-            log.warning(
-                "ignoring a %s state under %r in %s for a %s limiter",
-                state.type, id, self.table, policy.name,
-            )  # fmt: skip
-            return None
-        return state
+    def _decode(
+        self,
+        text: str | None,
+        id: str,
+        policy: LimiterPolicy | None = None,
+        now: float | None = None,
+    ) -> Any:
+        return decode_state(text, f"of {id!r} in {self.table}", policy, now)
 
     def _decision(
         self,
@@ -300,7 +318,7 @@ class PostgresStorage:
         )
         outcome = yield Query(self.sql.decide, params, binary=True)
         stored, decided_at = outcome.rows[0]
-        return self._decode(stored, id, policy), decided_at
+        return self._decode(stored, id, policy, decided_at), decided_at
 
     def _consume(
         self, policy: LimiterPolicy, id: str, tokens: int, max_wait: float | None, now: float | None
@@ -310,8 +328,10 @@ class PostgresStorage:
 
     def _refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> Program[None]:
-        yield from self._decision(policy, id, tokens, None, at, now)
+    ) -> Program[RateLimit]:
+        state, decided_at = yield from self._decision(policy, id, tokens, None, at, now)
+        after: Any = policy.refund(state, decided_at, tokens, at) or state
+        return policy.decide(id, after, decided_at, 0, None)[1]
 
     def _fetch(self, id: str) -> Program[Any]:
         outcome = yield Query(self.sql.fetch, (id, self._now()))
@@ -351,13 +371,13 @@ class PostgresStorage:
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        self._drive(self._refund(policy, id, tokens, at, now))
+    ) -> RateLimit:
+        return self._drive(self._refund(policy, id, tokens, at, now))
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        await self._adrive(self._refund(policy, id, tokens, at, now))
+    ) -> RateLimit:
+        return await self._adrive(self._refund(policy, id, tokens, at, now))
 
     def save(self, state: Any) -> None:
         """Store `state`, expiring `state.expiration_time` seconds from now."""

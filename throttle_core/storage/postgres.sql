@@ -7,8 +7,9 @@
 -- p_refund_at not NULL gives back p_tokens booked for that time instead of consuming.
 -- p_durable false commits the decision asynchronously (synchronous_commit = off), but only
 -- when the call is its transaction's first command, that is, its own transaction.
--- The table and function names, the state checks (jsonpath) and the TTL cap are filled in
--- by postgres.py (Statements).
+-- The table and function names, the state checks (jsonpath: what from_dict accepts and a
+-- decision at decided_at could have written) and the TTL cap are filled in by postgres.py
+-- (Statements). A stored state failing them counts as absent (Python logs it).
 CREATE OR REPLACE FUNCTION {function}(
     p_id text, p_policy text, p_limit bigint, p_size float8, p_align text, p_tokens bigint,
     p_max_wait float8, p_refund_at float8, p_now float8, p_clock float8, p_durable boolean
@@ -35,7 +36,6 @@ DECLARE
     v_k integer;
     v_prev float8;
     v_cur float8;
-    v_room float8;
     v_at float8;
     v_tries integer := 0;
 BEGIN
@@ -50,10 +50,11 @@ BEGIN
         decided_at := coalesce(p_now, v_server);
         stored_state := CASE WHEN v_found AND (v_expires IS NULL
             OR v_expires > to_timestamp(coalesce(p_clock, v_server))) THEN v_data END;
-        v_state := CASE WHEN stored_state @? (CASE p_policy
+        v_state := CASE WHEN jsonb_path_exists(stored_state, CASE p_policy
                 WHEN 'token_bucket' THEN {token_bucket_valid}::jsonpath
                 WHEN 'fixed_window' THEN {fixed_window_valid}::jsonpath
-                ELSE {sliding_window_valid}::jsonpath END)
+                ELSE {sliding_window_valid}::jsonpath END,
+                jsonb_build_object('now', decided_at), true)
             AND (p_policy <> 'fixed_window'
                 OR (stored_state -> 'hits')::text ~ '^\[[0-9]{{1,18}}(, [0-9]{{1,18}})*\]$')
             THEN stored_state END;
@@ -126,10 +127,6 @@ BEGIN
                     IF v_shift >= 0 AND v_shift < v_len AND v_hits[v_shift::integer + 1] <> 0 THEN
                         v_k := v_shift::integer + 1;
                         v_hits[v_k] := greatest(0, v_hits[v_k] - p_tokens);
-                        WHILE v_len > 1 AND v_hits[v_len] = 0 LOOP
-                            v_len := v_len - 1;
-                        END LOOP;
-                        v_hits := v_hits[1 : v_len];
                         v_sid := v_state ->> 'id';
                         v_write := true;
                     END IF;
@@ -184,22 +181,7 @@ BEGIN
                 END IF;
             ELSIF p_tokens > 0 THEN
                 v_wait := CASE WHEN decided_at > v_start THEN decided_at - v_start ELSE 0 END;
-                IF floor(v_prev * (1.0 - v_wait / p_size) + v_cur) + v_need <= p_limit THEN
-                    v_wait := 0;
-                ELSE
-                    v_room := p_limit - v_need + 1 - v_cur;
-                    IF v_room > 0 THEN
-                        v_at := v_start + p_size * (1.0 - v_room / v_prev);
-                    ELSE
-                        v_room := p_limit - v_need + 1;
-                        v_at := v_start + p_size;
-                        IF v_cur >= v_room THEN
-                            v_at := v_at + p_size * (1.0 - v_room / v_cur);
-                        END IF;
-                    END IF;
-                    v_wait := CASE WHEN v_at > decided_at THEN v_at - decided_at ELSE 0 END;
-                END IF;
-                IF v_wait <= 0 THEN
+                IF floor(v_prev * (1.0 - v_wait / p_size) + v_cur) + p_tokens <= p_limit THEN
                     v_cur := v_cur + p_tokens;
                     v_write := true;
                 END IF;

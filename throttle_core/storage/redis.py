@@ -14,7 +14,7 @@ from importlib.resources import files
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
-from throttle_core.errors import ConfigError, ReserveNotSupported, missing_extra
+from throttle_core.errors import ConfigError, missing_extra
 
 try:
     from redis import Redis
@@ -24,15 +24,14 @@ try:
     from redis.exceptions import NoScriptError, ResponseError
 except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
     raise missing_extra("redis", error) from error
-from throttle_core.limiter import refused_beyond
 from throttle_core.policies import (
     FixedWindow,
     LimiterPolicy,
     SlidingWindow,
     TokenBucket,
-    state_from_dict,
 )
 from throttle_core.result import RateLimit
+from throttle_core.storage.decoding import decode_state, dropped, foreign
 from throttle_core.storage.url import parse_storage_url, redacted
 
 log = logging.getLogger("throttle_core.storage")
@@ -66,6 +65,12 @@ SCRIPTS = {
 
 ACCEPTED = (b"1", "1")
 NO_STATUS = (b"-", "-")
+STATUS_REASONS = {
+    "bad": "not a state's JSON",
+    "range": "it holds numbers no decision writes (out of range, or times too far from now)",
+    "kind": "the key holds another type of Redis value (a hash, list, set…), not a string",
+}
+"""What the scripts' status words mean, for the log."""
 
 
 def _bucket_result(policy: TokenBucket, reply: list[Any]) -> RateLimit:
@@ -261,10 +266,20 @@ class RedisStorage:
         )
 
     def fetch(self, id: str) -> Any:
-        return self._decode(id, self._client(False, "fetch").get(self.key(id)))
+        key = self.key(id)
+        try:
+            raw = self._client(False, "fetch").get(key)
+        except ResponseError as error:
+            return self._wrong_type(key, error)
+        return decode_state(raw, f"under {key!r}")
 
     async def afetch(self, id: str) -> Any:
-        return self._decode(id, await self._client(True, "afetch").get(self.key(id)))
+        key = self.key(id)
+        try:
+            raw = await self._client(True, "afetch").get(key)
+        except ResponseError as error:
+            return self._wrong_type(key, error)
+        return decode_state(raw, f"under {key!r}")
 
     def delete(self, id: str) -> None:
         self._client(False, "delete").delete(self.key(id))
@@ -272,16 +287,12 @@ class RedisStorage:
     async def adelete(self, id: str) -> None:
         await self._client(True, "adelete").delete(self.key(id))
 
-    def _decode(self, id: str, raw: bytes | str | None) -> Any:
-        if raw is None:
-            return None
-        try:
-            return state_from_dict(json.loads(raw))
-        except (ValueError, RecursionError) as error:
-            log.warning(
-                "treating the undecodable value under %r as absent: %s", self.key(id), error
-            )
-            return None
+    @staticmethod
+    def _wrong_type(key: str, error: ResponseError) -> None:
+        """A GET refused because another kind of value (a hash, a list…) holds the key."""
+        if not str(error).startswith("WRONGTYPE"):
+            raise error
+        dropped(f"under {key!r}", STATUS_REASONS["kind"])
 
     # The atomic path: one EVALSHA per decision or refund.
 
@@ -309,15 +320,15 @@ class RedisStorage:
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
+    ) -> RateLimit:
         call = self.refund_call(policy, id, tokens, at, now)
-        self.report(call, run_script(self._client(False, "refund"), call))
+        return self.decision(call, run_script(self._client(False, "refund"), call))
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
+    ) -> RateLimit:
         call = self.refund_call(policy, id, tokens, at, now)
-        self.report(call, await arun_script(self._client(True, "arefund"), call))
+        return self.decision(call, await arun_script(self._client(True, "arefund"), call))
 
     def consume_call(
         self,
@@ -360,35 +371,21 @@ class RedisStorage:
         return names
 
     def decision(self, call: ScriptCall, reply: bytes | str) -> RateLimit:
-        """The `RateLimit` of a consume script's reply line (accepted, now, retry_after, status,
-        then the policy's fields); `ReserveNotSupported` for a sliding window asked to book a
-        wait it cannot book."""
+        """The `RateLimit` of a script's reply line (accepted, now, retry_after, status, then
+        the policy's fields; a refund's is a peek after it)."""
         fields = reply.split()
         if fields[3] not in NO_STATUS:
             self.report(call, fields[3])
-        result = call.plan.result(call.policy, fields)
-        if (
-            call.tokens
-            and not result.accepted
-            and isinstance(call.policy, SlidingWindow)
-            and not refused_beyond(result, call.max_wait)
-        ):
-            raise ReserveNotSupported(
-                "a sliding window cannot book future capacity (the wait would be "
-                f"{result.retry_after:.3f}s); use a token bucket or a fixed window to queue work"
-            )
-        return result
+        return call.plan.result(call.policy, fields)
 
     def report(self, call: ScriptCall, status: Any) -> None:
-        """Log what a script skipped: an undecodable value, or another policy's state."""
+        """Log what a script skipped: see `STATUS_REASONS`, or another policy's state."""
         text = _text(status)
-        if text == "bad":
-            log.warning("treating the undecodable value under %r as absent", call.key)
-        elif text not in ("", "-"):
-            log.warning(
-                "ignoring a %s state under %r for a %s limiter",
-                text.removeprefix("other:"), call.key, call.plan.script.name,
-            )  # fmt: skip
+        where = f"under {call.key!r}"
+        if text.startswith("other:"):
+            foreign(where, text.removeprefix("other:"), call.policy.name)
+        else:
+            dropped(where, STATUS_REASONS.get(text, text))
 
 
 def encode_state(state: Any) -> str:

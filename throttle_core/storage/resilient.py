@@ -228,13 +228,13 @@ class ResilientStorage:
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        self._call("refund", policy, id, tokens, at, now)
+    ) -> RateLimit | None:
+        return self._call("refund", policy, id, tokens, at, now)  # type: ignore[no-any-return]
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
-    ) -> None:
-        await self._acall("refund", policy, id, tokens, at, now)
+    ) -> RateLimit | None:
+        return await self._acall("refund", policy, id, tokens, at, now)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Close what the primary and the fallback hold open (the clients of a URL-built one)."""

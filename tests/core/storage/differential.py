@@ -31,8 +31,10 @@ def policy_id(policy: LimiterPolicy) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """Move the clock by `advance`, then consume (max_wait None: reserve without bound) or
-    give back `tokens` booked at now + `at`; `resave` first rewrites the key from Python."""
+    """Move the clock by `advance` (or, with `land`, exactly onto an edge: "end" of the
+    current window or bucket refill, "infimum" of the times this step's tokens are admitted),
+    then consume (max_wait None: reserve without bound) or give back `tokens` booked at
+    now + `at`; `resave` first rewrites the key from Python."""
 
     advance: float
     refund: bool
@@ -40,6 +42,33 @@ class Step:
     max_wait: float | None
     at: float
     resave: bool
+    land: str | None = None
+
+
+def landing(policy: LimiterPolicy, state: Any, now: float, tokens: int, step: Step) -> float:
+    """The time `step` moves the clock to from `now`."""
+    if step.land is None:
+        return now + step.advance
+    if isinstance(policy, TokenBucket):
+        if step.land == "end":
+            return now + policy.decide("", state, now, 0, None)[1].reset_after
+        return now + policy.decide("", state, now, max(tokens, 1), 0.0)[1].retry_after
+    if isinstance(policy, FixedWindow):
+        start, hits = policy.windows(state, now)
+        if step.land == "end":
+            return start + policy.interval
+        k = 0
+        while k < len(hits) and hits[k] + max(tokens, 1) > policy.limit:
+            k += 1
+        return start + k * policy.interval
+    start, previous, current = policy.windows(state, now)
+    if step.land == "end":
+        return start + policy.interval
+    need = max(tokens, 1)
+    if policy.estimate(start, previous, current, now) + need <= policy.limit:
+        return now
+    at = policy.admitted_after(start, previous, current, need)
+    return at if at > now else now
 
 
 def steps(interval: float, limit: int) -> st.SearchStrategy[list[Step]]:
@@ -55,6 +84,7 @@ def steps(interval: float, limit: int) -> st.SearchStrategy[list[Step]]:
         st.one_of(st.none(), st.just(0.0), st.floats(0, 3 * interval, allow_nan=False)),
         st.floats(-2 * interval, 2 * interval, allow_nan=False),
         st.booleans(),
+        st.sampled_from([None, None, None, "end", "infimum", "infimum"]),
     )
     return st.lists(step, min_size=1, max_size=40)
 
@@ -94,8 +124,8 @@ def replay(
     step; `check_expiry(id, state, written)` then checks the storage's own expiry."""
     state: Any = None
     for step in plan:
-        now += step.advance
         tokens = min(step.tokens, policy.limit)
+        now = landing(policy, state, now, tokens, step)
         if step.resave and state is not None:
             storage.save(state)
         if step.refund:
@@ -107,6 +137,9 @@ def replay(
             result = outcome(storage.consume, policy, id, tokens, step.max_wait, now)
             new, expected = decided if isinstance(decided, tuple) else (None, decided)
             assert result == expected, step
+            if isinstance(policy, SlidingWindow) and tokens:
+                estimate = policy.estimate(*policy.windows(state, now), now)
+                assert expected.accepted == (estimate + tokens <= policy.limit), step
         if new is not None:
             state = new
         assert storage.fetch(id) == state, step

@@ -13,6 +13,8 @@ import redis.asyncio
 from redis.crc import key_slot
 
 from tests.conftest import START
+from tests.core.storage.differential import POLICIES, policy_id
+from tests.core.storage.stored_data import spoiled, stored_text
 from tests.redis_support import RedisServer, aclient, client, prefix, redis_servers
 from tests.test_docs import BLOCK, ROOT
 from throttle_core import (
@@ -22,7 +24,7 @@ from throttle_core import (
     RateLimiterFactory,
     storage_from_url,
 )
-from throttle_core.policies import FixedWindowState, TokenBucketState
+from throttle_core.policies import FixedWindowState, LimiterPolicy, TokenBucketState
 from throttle_core.storage.redis import RedisStorage
 
 pytestmark = pytest.mark.redis
@@ -145,6 +147,59 @@ def test_undecodable_value_is_absent_and_logged(
         assert window.consume(3).remaining == 7
     assert [r.levelname for r in caplog.records] == ["WARNING"] * 3
     assert sum("undecodable" in r.getMessage() for r in caplog.records) >= 2
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=policy_id)
+def test_stored_data_no_decision_wrote_is_absent_logged_once_and_overwritten(
+    client: redis.Redis, prefix: str, caplog: pytest.LogCaptureFixture, policy: LimiterPolicy
+) -> None:
+    storage = RedisStorage(client, prefix)
+    for n, data in enumerate(spoiled(policy.name)):
+        id = f"bad:{n}"
+        client.set(storage.key(id), stored_text(data))
+        with caplog.at_level(logging.WARNING, "throttle_core.storage"):
+            caplog.clear()
+            result = storage.consume(policy, id, 2, 0.0, START)
+            assert len(caplog.records) == 1, data
+            new, expected = policy.decide(id, None, START, 2, 0.0)
+            assert result == expected, data
+            assert storage.fetch(id) == new, data
+            assert 0 < client.ttl(storage.key(id)) <= 2
+            storage.consume(policy, id, 1, 0.0, START)
+            assert len(caplog.records) == 1, data
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=policy_id)
+@pytest.mark.parametrize("kind", ["hash", "list", "set", "zset"])
+async def test_another_type_of_redis_value_under_the_key_is_absent(
+    client: redis.Redis,
+    aclient: redis.asyncio.Redis,
+    prefix: str,
+    caplog: pytest.LogCaptureFixture,
+    policy: LimiterPolicy,
+    kind: str,
+) -> None:
+    writes = {"hash": ("HSET", "f", "1"), "list": ("RPUSH", "1"), "set": ("SADD", "1"),
+              "zset": ("ZADD", "1", "m")}  # fmt: skip
+    storage = RedisStorage(client, prefix, async_client=aclient)
+    for n, refund in enumerate([False, True]):
+        key = storage.key(f"typed:{n}")
+        command, *args = writes[kind]
+        client.execute_command(command, key, *args)  # type: ignore[no-untyped-call]
+        with caplog.at_level(logging.WARNING, "throttle_core.storage"):
+            caplog.clear()
+            assert storage.fetch(f"typed:{n}") is None
+            assert await storage.afetch(f"typed:{n}") is None
+            if refund:
+                storage.refund(policy, f"typed:{n}", 1, START, START)
+                assert client.type(key) == kind.encode()
+                result = await storage.aconsume(policy, f"typed:{n}", 2, 0.0, START)
+            else:
+                result = storage.consume(policy, f"typed:{n}", 2, 0.0, START)
+        assert result == policy.decide(f"typed:{n}", None, START, 2, 0.0)[1]
+        assert len(caplog.records) == 4 if refund else 3
+        assert all("another type of Redis value" in r.getMessage() for r in caplog.records)
+        assert client.type(key) == b"string"
 
 
 def test_another_policys_state_is_ignored_and_logged(

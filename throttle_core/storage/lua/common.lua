@@ -24,8 +24,16 @@ if clock == '-' then
 end
 local now, tokens, limit, size = clock + 0, count + 0, limit_text + 0, size_text + 0
 local floor, format, huge = math.floor, string.format, math.huge
-local raw = redis.call('GET', key)
+-- The bounds of what a decision stores (throttle_core/policies/base.py): counts up to 2**53,
+-- times within MAX_TTL_SECONDS of now.
+local MAX_COUNT, MAX_TTL = 9007199254740992, 10000000000
+-- The status says what was skipped: "-" nothing; "bad" undecodable; "range" numbers no
+-- decision writes; "kind" a value of another Redis type; "other:<type>" another policy's.
 local status = '-'
+local raw = redis.pcall('GET', key)
+if type(raw) == 'table' and raw.err then
+  raw, status = false, 'kind'
+end
 
 -- Text that Python's float() reads back as the same double; whole numbers the cheap way.
 local function text(x)
@@ -43,6 +51,16 @@ local function round_half_even(x)
     return f + 1
   end
   return f
+end
+
+-- Whether time `t` is one a decision at now could have stored.
+local function near(t)
+  return t >= now - MAX_TTL and t <= now + MAX_TTL
+end
+
+-- Whether `x` is a count a decision could have stored.
+local function counted(x)
+  return x >= 0 and x <= MAX_COUNT
 end
 
 -- The stored value decoded in full: the state of policy `kind` if it has the right type,
@@ -93,6 +111,8 @@ local function store(json, ttl)
   local seconds = math.ceil(ttl)
   if seconds < 1 then
     seconds = 1
+  elseif seconds > MAX_TTL then
+    seconds = MAX_TTL
   end
   redis.call('SET', key, json, 'EX', format('%d', seconds))
 end
@@ -103,8 +123,7 @@ local function beyond(wait)
 end
 
 -- A decision as one line for the Python policy to build its result from: accepted (1/0), now,
--- retry_after, the status ("-", or what was skipped: "bad", "other:<type>"), then the policy's
--- `fields`.
+-- retry_after, the status, then the policy's `fields`. A refund replies as a peek after it.
 local function reply(accepted, retry, fields)
   local retry_text = '0'
   if retry ~= 0 then

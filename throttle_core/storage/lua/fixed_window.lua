@@ -7,29 +7,50 @@ local function head(state_id)
 end
 local mine = head(id)
 
+-- Whether a decision could have stored windows of `length` from `from` holding `counts` at
+-- time `at` (FixedWindowState.problem).
+local function plausible(length, from, counts, at)
+  if not (length > 0 and near(from) and near(at)
+      and from + #counts * length - now <= MAX_TTL) then
+    return false
+  end
+  for _, n in ipairs(counts) do
+    if not counted(n) then
+      return false
+    end
+  end
+  return true
+end
+
 -- The stored window start and counts (the current window, then booked ones), the start's
 -- text, and the stored state's head.
 local first, booked, first_text, stored
 if raw then
-  local a, h
+  local a, h, b
   if string.find(raw, mine, 1, true) == 1 then
-    a, h = string.match(raw, '^(%-?%d[^,]*),"hits":%[(%d[%d,]*)%],"timer":%-?%d[^}]*}$',
-      #mine + 1)
+    a, h, b = string.match(raw,
+      '^(%-?%d[^,]*),"hits":%[(%d[%d,]*)%],"timer":(%-?%d[^}]*)}$', #mine + 1)
   end
   first = finite(a)
-  if first and not string.find(h, ',', 1, true) then
+  local last = finite(b)
+  if first and last and not string.find(h, ',', 1, true) then
     booked = {h + 0}
-  elseif first and not (string.find(h, ',,', 1, true) or string.sub(h, -1) == ',') then
+  elseif first and last and not (string.find(h, ',,', 1, true) or string.sub(h, -1) == ',') then
     booked = {}
     for count in string.gmatch(h, '%d+') do
       booked[#booked + 1] = count + 0
     end
   end
-  if booked then
+  if booked and plausible(interval, first, booked, last) then
     first_text, stored = a, mine
   else
-    first = nil
+    first, booked = nil, nil
     local s = decode('fixed_window', {'interval', 'start', 'timer'}, {})
+    -- Counts are written as plain digits (from_dict refuses 1.0, which cjson reads as 1).
+    local written = string.match(raw, '"hits"%s*:%s*(%b[])')
+    if s and not (written and string.find(written, '^%[[%d,%s]*%]$')) then
+      s, status = nil, 'bad'
+    end
     if s and type(s.hits) == 'table' and #s.hits > 0 then
       first, booked, stored = s.start, s.hits, head(cjson.encode(s.id))
       for _, count in ipairs(booked) do
@@ -37,6 +58,9 @@ if raw then
           first, booked, status = nil, nil, 'bad'
           break
         end
+      end
+      if booked and not plausible(s.interval, first, booked, s.timer) then
+        first, booked, status = nil, nil, 'range'
       end
     elseif s then
       status = 'bad'
@@ -107,13 +131,10 @@ if op == 'r' then
     local k = floor((at - start) / interval + 1e-9)
     if k >= 0 and k < #hits and hits[k + 1] ~= 0 then
       hits[k + 1] = math.max(0, hits[k + 1] - tokens)
-      while #hits > 1 and hits[#hits] == 0 do
-        hits[#hits] = nil
-      end
       save(stored, (counts()))
     end
   end
-  return status
+  tokens = 0
 end
 
 local k = 0

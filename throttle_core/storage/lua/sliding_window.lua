@@ -1,5 +1,6 @@
--- Sliding-window counter (throttle_core/policies/sliding_window.py); size is the interval. A
--- wait above 0 within max_wait comes back as a refusal; Python raises ReserveNotSupported.
+-- Sliding-window counter (throttle_core/policies/sliding_window.py); size is the interval. The
+-- decision is the estimate's at now; a refusal is never a booking (Python's reserve() raises
+-- ReserveNotSupported for one within max_wait).
 local interval = size
 local function head(state_id)
   return '{"type":"sliding_window","v":1,"id":' .. state_id .. ',"interval":' .. size_text
@@ -9,20 +10,30 @@ local mine = head(id)
 
 -- The stored window start and the counts of its window and of the one before, the start's
 -- text, and the stored state's head.
+-- Whether a decision could have stored counts `p` and `c` of windows of `length` from `from`
+-- at time `at` (SlidingWindowState.problem).
+local function plausible(length, from, p, c, at)
+  return length > 0 and counted(p) and counted(c) and near(from) and near(at)
+end
+
 local first, before, during, first_text, stored
 if raw then
-  local a, p, c
+  local a, p, c, b
   if string.find(raw, mine, 1, true) == 1 then
-    a, p, c = string.match(raw,
-      '^(%-?%d[^,]*),"previous":(%d+),"current":(%d+),"timer":%-?%d[^}]*}$', #mine + 1)
+    a, p, c, b = string.match(raw,
+      '^(%-?%d[^,]*),"previous":(%d+),"current":(%d+),"timer":(%-?%d[^}]*)}$', #mine + 1)
   end
   first = finite(a)
-  if first then
+  local last = finite(b)
+  if first and last and plausible(interval, first, p + 0, c + 0, last) then
     before, during, first_text, stored = p + 0, c + 0, a, mine
   else
+    first = nil
     local s = decode('sliding_window', {'interval', 'start', 'timer'}, {'previous', 'current'})
-    if s then
+    if s and plausible(s.interval, s.start, s.previous, s.current, s.timer) then
       first, before, during, stored = s.start, s.previous, s.current, head(cjson.encode(s.id))
+    elseif s then
+      status = 'range'
     end
   end
 end
@@ -47,7 +58,8 @@ local function estimate()
   return floor(previous * (1.0 - elapsed / interval) + current)
 end
 
--- Exact time until the estimate admits `n`: the infimum, admitted just after.
+-- Exact time until the estimate admits `n`: 0 when it admits them now, else the wait to the
+-- infimum (admitted at any moment after it; 0 at the infimum itself).
 local function wait_for(n)
   if estimate() + n <= limit then
     return 0
@@ -93,16 +105,15 @@ if op == 'r' then
       save(stored)
     end
   end
-  return status
+  tokens = 0
 end
 
 local need = tokens
 if need == 0 then
   need = 1
 end
-local wait = wait_for(need)
-if tokens == 0 or wait > 0 then
-  return reply(tokens == 0, wait, start_text .. format(' %d %d', previous, current))
+if tokens == 0 or estimate() + tokens > limit then
+  return reply(tokens == 0, wait_for(need), start_text .. format(' %d %d', previous, current))
 end
 current = current + tokens
 save(mine)

@@ -5,6 +5,13 @@ local function head(state_id)
 end
 local mine = head(id)
 
+-- Whether a decision could have stored `level` tokens of a bucket of `most` at time `at`
+-- refilling at `rate` (TokenBucketState.problem).
+local function plausible(most, rate, level, at)
+  return rate > 0 and most >= 1 and most <= MAX_COUNT and level >= -MAX_COUNT
+    and level <= most and near(at)
+end
+
 -- The stored tokens and timer, the timer's text, and the stored state's head.
 local level, timer, timer_text, stored
 if raw then
@@ -13,13 +20,15 @@ if raw then
     a, b = string.match(raw, '^(%-?%d[^,]*),"timer":(%-?%d[^}]*)}$', #mine + 1)
   end
   level, timer = finite(a), finite(b)
-  if level and timer then
+  if level and timer and plausible(limit, size, level, timer) then
     timer_text, stored = b, mine
   else
     level, timer = nil, nil
     local s = decode('token_bucket', {'rate', 'tokens', 'timer'}, {'limit'})
-    if s then
+    if s and plausible(s.limit, s.rate, s.tokens, s.timer) then
       level, timer, stored = s.tokens, s.timer, head(cjson.encode(s.id))
+    elseif s then
+      status = 'range'
     end
   end
 end
@@ -52,8 +61,9 @@ if op == 'r' then
       back = limit
     end
     save(stored, back, text(back))
+    avail = back
   end
-  return status
+  tokens = 0
 end
 
 local need = tokens
