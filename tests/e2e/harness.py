@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 from example_projects.environment import VARIABLES
 from example_projects.server import Server, ServerKind, serve
@@ -65,17 +62,3 @@ def kill_worker(server: Server) -> int:
     pid = server.workers()[0]
     os.kill(pid, signal.SIGKILL)
     return pid
-
-
-def workers_answering(server: Server, timeout: float = 30) -> set[int]:
-    """Ask `/health` (exempt) on fresh connections until every worker of `server` has
-    answered, so a test knows requests reach all of them; the PIDs that answered."""
-    expected = set(server.workers())
-    seen: set[int] = set()
-    deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=server.url, limits=httpx.Limits(max_keepalive_connections=0)) as c:
-        while not expected <= seen:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"workers {sorted(expected - seen)} never answered")
-            seen.add(c.get("/health").json()["worker"])
-    return seen

@@ -91,7 +91,3 @@ def burst(
 
     with client(url, keep_alive=keep_alive) as http, ThreadPoolExecutor(concurrency) as pool:
         return list(pool.map(lambda request: one(http, request), requests))
-
-
-def statuses(answers: Sequence[Answer]) -> list[int | None]:
-    return [answer.status for answer in answers]
