@@ -16,7 +16,7 @@ import sys
 from contextlib import ExitStack
 from typing import Any
 
-from benchmarks.frameworks import APP_ADAPTERS
+from benchmarks.frameworks import APP_ADAPTERS, PROTOCOLS
 from benchmarks.record import Row
 from benchmarks.settings import Services, Settings
 from benchmarks.timing import interleaved
@@ -44,8 +44,8 @@ def load(url: str, connections: int, seconds: float, requests: int) -> dict[str,
 def run(settings: Settings, services: Services) -> list[Row]:
     assert services.redis_url is not None
     found = [a for a in APP_ADAPTERS if a.available()]
-    protocols = {a.framework: a.protocol for a in found}
-    contenders = [f"none/{f}" for f in sorted(protocols)]
+    frameworks = sorted({a.framework for a in found})
+    contenders = [f"none/{f}" for f in frameworks]
     contenders += [f"{a.library}/{a.framework}" for a in found]
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
     with ExitStack() as stack:
@@ -54,7 +54,7 @@ def run(settings: Settings, services: Services) -> list[Row]:
             framework = name.partition("/")[2]
             env = {"BENCH_CONTENDER": name, "BENCH_STORAGE": services.redis_url}
             server = stack.enter_context(
-                serve(SERVED_APP, server=SERVERS[protocols[framework]],
+                serve(SERVED_APP, server=SERVERS[PROTOCOLS[framework]],
                       workers=settings.served_workers, env=env)
             )  # fmt: skip
             urls[name] = server.url

@@ -27,7 +27,10 @@ class Framework:
     env: Mapping[str, str] = field(default_factory=dict)
 
 
-FRAMEWORKS = (Framework("asgi", "uvicorn", "example_projects.asgi_app.app:app"),)
+FRAMEWORKS = (
+    Framework("asgi", "uvicorn", "example_projects.asgi_app.app:app"),
+    Framework("flask", "gunicorn", "example_projects.flask_app.app:app"),
+)
 """Every framework the end-to-end tests run against; a test parametrized over `framework`
 runs once per entry."""
 

@@ -22,6 +22,7 @@ class Request:
     method: str = "GET"
     path: str = "/"
     headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ class Answer:
 def send(client: httpx.Client, request: Request) -> Answer:
     sent = time.time()
     try:
-        response = client.request(request.method, request.path, headers=dict(request.headers))
+        response = client.request(
+            request.method, request.path, headers=dict(request.headers), content=request.content
+        )
     except httpx.HTTPError as error:
         return Answer(request, None, httpx.Headers(), b"", sent, time.time(), repr(error))
     return Answer(

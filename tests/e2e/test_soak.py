@@ -40,7 +40,7 @@ RULES = [
     {"limit": {"policy": "fixed_window", "id": "pages", "limit": PAGES, "interval": WINDOW},
      "paths": ["^/$"]},
     {"limit": {"policy": "fixed_window", "id": "api", "limit": API, "interval": WINDOW},
-     "paths": ["^/api/"], "key": "header:X-Api-Key"},
+     "paths": ["^/quota/"], "key": "header:X-Api-Key"},
     {"limit": {"policy": "sliding_window", "id": "daily", "limit": DAILY, "interval": "1 day"},
      "paths": ["^/account/"], "key": "header:X-Account"},
 ]  # fmt: skip
@@ -64,7 +64,7 @@ def window_plan(rng: random.Random) -> list[tuple[tuple[str, str], Request]]:
         request = Request(path="/", headers={"X-Forwarded-For": address})
         plan += [(("pages", address), request)] * rng.randint(1, 9)
     for key in rng.sample(API_KEYS, 8):
-        request = Request(path=f"/api/{rng.randrange(100)}", headers={"X-Api-Key": key})
+        request = Request(path=f"/quota/{rng.randrange(100)}", headers={"X-Api-Key": key})
         plan += [(("api", key), request)] * rng.randint(1, 14)
     for account in rng.sample(ACCOUNTS, 4):
         request = Request(path="/account/profile", headers={"X-Account": account})
