@@ -1,7 +1,8 @@
 """`python -m benchmarks.loadgen URL`: a bounded HTTP/1.1 load from its own process, for the
-served-app workload. `--connections` keep-alive connections each send `GET` requests one
-after another until `--seconds` have passed or `--requests` were sent in all; prints one
-JSON line: requests, seconds, requests/s, p50 and p99 latency (ms) and the status counts.
+served-app workload. `--connections` connections each send `GET` requests one after another
+(keep-alive, or a new connection when the server closes it, as gunicorn's sync workers do)
+until `--seconds` have passed or `--requests` were sent in all; prints one JSON line:
+requests, seconds, requests/s, p50 and p99 latency (ms) and the status counts.
 
 It speaks just enough HTTP (a status line, `Content-Length` bodies) over asyncio streams,
 so that the client costs far less per request than the servers it measures."""
@@ -27,24 +28,33 @@ async def connection(
     latencies: list[float],
     statuses: Counter[int],
 ) -> None:
-    reader, writer = await asyncio.open_connection(host, port)
+    writer: asyncio.StreamWriter | None = None
     try:
         while budget[0] > 0 and time.perf_counter() < deadline:
             budget[0] -= 1
             start = time.perf_counter()
+            if writer is None:
+                reader, writer = await asyncio.open_connection(host, port)
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.split(b"\r\n")
-            length = 0
+            length, close = 0, False
             for line in lines[1:]:
                 name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
+                name = name.strip().lower()
+                if name == b"content-length":
                     length = int(value)
+                elif name == b"connection":
+                    close = value.strip().lower() == b"close"
             await reader.readexactly(length)
             latencies.append(time.perf_counter() - start)
             statuses[int(lines[0].split()[1])] += 1
+            if close:
+                writer.close()
+                writer = None
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
 
 
 async def load(url: str, connections: int, seconds: float, requests: int) -> dict[str, object]:

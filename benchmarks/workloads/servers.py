@@ -44,9 +44,10 @@ def load(url: str, connections: int, seconds: float, requests: int) -> dict[str,
 def run(settings: Settings, services: Services) -> list[Row]:
     assert services.redis_url is not None
     found = [a for a in APP_ADAPTERS if a.available()]
-    frameworks = sorted({a.framework for a in found})
-    contenders = [f"none/{f}" for f in frameworks]
-    contenders += [f"{a.library}/{a.framework}" for a in found]
+    contenders = []
+    for framework in sorted({a.framework for a in found}):
+        contenders.append(f"none/{framework}")
+        contenders += [f"{a.library}/{framework}" for a in found if a.framework == framework]
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
     with ExitStack() as stack:
         urls = {}
