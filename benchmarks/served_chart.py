@@ -19,18 +19,19 @@ def served_chart(rows: Sequence[Row]) -> bytes:
     labels = [f"{r.algorithm}\n{'no limiter' if r.library == 'none' else r.library}" for r in rows]
     colors = ["#999999" if r.library == "none" else "#2e8b57" if r.library == "throttle-suite"
               else "#e67e22" for r in rows]  # fmt: skip
-    figure, (rate, latency) = plt.subplots(1, 2, figsize=(11, 4.2))
+    width = max(11.0, 2.0 * len(rows))
+    figure, (rate, latency) = plt.subplots(1, 2, figsize=(width, 4.4))
     positions = range(len(rows))
     rate.bar(positions, [r.metrics["requests_per_s"] for r in rows], color=colors)
-    rate.set_xticks(list(positions), labels)
+    rate.set_xticks(list(positions), labels, fontsize=8)
     rate.set_ylabel("requests/s (median of rounds)")
     rate.set_title("Throughput, Redis storage")
-    width = 0.4
-    latency.bar([p - width / 2 for p in positions], [r.metrics["p50_ms"] for r in rows],
-                width, color=colors, label="p50")  # fmt: skip
-    latency.bar([p + width / 2 for p in positions], [r.metrics["p99_ms"] for r in rows],
-                width, color=colors, alpha=0.5, hatch="//", label="p99")  # fmt: skip
-    latency.set_xticks(list(positions), labels)
+    bar = 0.4
+    latency.bar([p - bar / 2 for p in positions], [r.metrics["p50_ms"] for r in rows],
+                bar, color=colors, label="p50")  # fmt: skip
+    latency.bar([p + bar / 2 for p in positions], [r.metrics["p99_ms"] for r in rows],
+                bar, color=colors, alpha=0.5, hatch="//", label="p99")  # fmt: skip
+    latency.set_xticks(list(positions), labels, fontsize=8)
     latency.set_ylabel("latency, ms")
     latency.set_title("p50 (solid) and p99 (hatched)")
     note = rows[0].note if rows else ""
