@@ -26,14 +26,15 @@ SLOW = 0.3
 COOLDOWN = 1.0
 
 
-def broken_burst(url: str, breaks: Callable[[], None]) -> tuple[list[Answer], float]:
+def broken_burst(url: str, breaks: Callable[[], None]) -> tuple[list[Answer], tuple[float, float]]:
     """`BEFORE + AFTER` requests, 8 at a time; once `BEFORE` have been answered, `breaks()`
-    the storage. Returns the answers and when the storage broke."""
+    the storage. Returns the answers and when the storage began and finished breaking."""
     broke = threading.Event()
     when: list[float] = []
 
     def after(done: int) -> None:
         if done == BEFORE:
+            when.append(time.time())
             breaks()
             when.append(time.time())
             broke.set()
@@ -42,20 +43,22 @@ def broken_burst(url: str, breaks: Callable[[], None]) -> tuple[list[Answer], fl
         url, [Request()] * (BEFORE + AFTER), concurrency=8, keep_alive=True, after=after
     )
     assert broke.is_set()
-    return answers, when[0]
+    return answers, (when[0], when[1])
 
 
-def check_outage(answers: list[Answer], broke: float, fail_open: bool) -> None:
+def check_outage(answers: list[Answer], broke: tuple[float, float], fail_open: bool) -> None:
     """No 500s and no failed connections; what was sent after the storage broke was let
-    through (fail open) or refused with 503 (fail closed)."""
+    through (fail open) or refused with 503 (fail closed), what was answered before it
+    began to break was a 200."""
+    began, broken = broke
     found = [(a.status, a.error) for a in answers]
     assert all(a.status in (200, 503) for a in answers), found
-    later = [a.status for a in answers if a.sent > broke]
+    later = [a.status for a in answers if a.sent > broken]
     assert len(later) >= AFTER - 16
     assert later == [200 if fail_open else 503] * len(later), found
     if fail_open:
         assert all(a.status == 200 for a in answers)
-    assert all(a.status == 200 for a in answers if a.answered < broke)
+    assert all(a.status == 200 for a in answers if a.answered < began)
 
 
 @pytest.mark.parametrize("fail_open", [True, False], ids=["fail_open", "fail_closed"])
