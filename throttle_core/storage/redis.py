@@ -6,12 +6,12 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
 from importlib.resources import files
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from urllib.parse import parse_qsl, unquote
 
 from throttle_core.errors import ConfigError, missing_extra
@@ -25,11 +25,13 @@ try:
 except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
     raise missing_extra("redis", error) from error
 from throttle_core.policies import (
-    FixedWindow,
+    SPECS,
+    STATE_TYPES,
     LimiterPolicy,
-    SlidingWindow,
-    TokenBucket,
+    ServerPolicy,
+    ServerSide,
 )
+from throttle_core.policies.base import Arg
 from throttle_core.result import RateLimit
 from throttle_core.storage.decoding import decode_state, dropped, foreign
 from throttle_core.storage.url import parse_storage_url, redacted
@@ -45,22 +47,25 @@ REMEMBERED_IDS = 4096
 class LuaScript:
     """One policy's script: the shared head (common.lua) followed by the policy's own file."""
 
-    name: str
     text: str
     sha: str
 
     @classmethod
-    def load(cls, name: str) -> LuaScript:
-        folder = files("throttle_core.storage") / "lua"
-        text = (folder / "common.lua").read_text("utf-8") + (folder / f"{name}.lua").read_text(
-            "utf-8"
-        )
-        return cls(name, text, hashlib.sha1(text.encode("utf-8")).hexdigest())
+    def load(cls, source: str) -> LuaScript:
+        text = COMMON + source
+        return cls(text, hashlib.sha1(text.encode("utf-8")).hexdigest())
 
 
+COMMON = (files("throttle_core.storage") / "lua" / "common.lua").read_text("utf-8")
+"""The head every script shares."""
+script_of = lru_cache(maxsize=None)(LuaScript.load)
+"""The script of a policy's Lua text, made once."""
 SCRIPTS = {
-    policy.name: LuaScript.load(policy.name) for policy in (TokenBucket, FixedWindow, SlidingWindow)
+    name: script_of(server.lua)
+    for name, spec in SPECS.items()
+    if isinstance(server := getattr(spec.policy_type, "server", None), ServerSide)
 }
+"""The script of every policy that Redis can decide, by policy name."""
 
 
 ACCEPTED = (b"1", "1")
@@ -73,59 +78,41 @@ STATUS_REASONS = {
 """What the scripts' status words mean, for the log."""
 
 
-def _bucket_result(policy: TokenBucket, reply: list[Any]) -> RateLimit:
-    return policy.result(reply[0] in ACCEPTED, float(reply[4]), float(reply[2]), float(reply[1]))
-
-
-def _window_result(policy: FixedWindow, reply: list[Any]) -> RateLimit:
-    hits = [int(count) for count in reply[5:]]
-    return policy.result(
-        reply[0] in ACCEPTED, float(reply[4]), hits, float(reply[2]), float(reply[1])
-    )
-
-
-def _sliding_result(policy: SlidingWindow, reply: list[Any]) -> RateLimit:
-    return policy.result(
-        reply[0] in ACCEPTED, float(reply[4]), int(reply[5]), int(reply[6]), float(reply[2]),
-        float(reply[1]),
-    )  # fmt: skip
-
-
-class Plan(NamedTuple):
-    """How Redis decides one policy: its script, its parameters as the script reads them
-    ("<limit> <size> <align>"), and the policy's own result built from the script's reply (the
-    script decides and stores; the arithmetic of `remaining` and `reset_after` stays in the
-    Python policy, written once). Built once per policy object."""
+class PolicyScript(NamedTuple):
+    """How Redis decides one policy object: its script and its parameters as the script
+    reads them (the policy's `server_args()` as text), made once per policy object."""
 
     script: LuaScript
     params: str
-    result: Callable[[Any, list[Any]], RateLimit]
+
+
+def argument_text(value: Arg) -> str:
+    """A script argument as text that Lua reads back exactly (floats by repr)."""
+    return repr(float(value)) if isinstance(value, float) else str(value)
 
 
 @lru_cache(maxsize=1024)
-def plan_of(policy: LimiterPolicy) -> Plan:
-    """The `Plan` deciding `policy`."""
-    if isinstance(policy, TokenBucket):
-        params = f"{policy.limit} {float(policy.per_second)!r} -"
-        return Plan(SCRIPTS[policy.name], params, _bucket_result)
-    if isinstance(policy, FixedWindow):
-        params = f"{policy.limit} {float(policy.interval)!r} {policy.align}"
-        return Plan(SCRIPTS[policy.name], params, _window_result)
-    if isinstance(policy, SlidingWindow):
-        params = f"{policy.limit} {float(policy.interval)!r} -"
-        return Plan(SCRIPTS[policy.name], params, _sliding_result)
-    raise TypeError(f"RedisStorage cannot decide a {type(policy).__name__} policy")
+def policy_script(policy: Any) -> PolicyScript:
+    """The `PolicyScript` deciding `policy`: any policy with a `server` side (Lua file,
+    `server_args()`, `from_reply()`), built in or not."""
+    server = getattr(type(policy), "server", None)
+    if not isinstance(server, ServerSide) or not callable(getattr(policy, "from_reply", None)):
+        raise TypeError(
+            f"RedisStorage cannot decide a {type(policy).__name__} policy: it declares no "
+            "server side (server, server_args(), from_reply())"
+        )
+    server_policy: ServerPolicy[Any] = policy
+    params = " ".join(argument_text(value) for value in server_policy.server_args())
+    return PolicyScript(script_of(server.lua), params)
 
 
 class ScriptCall(NamedTuple):
     """Everything one EVALSHA needs, built without I/O so the sync and async paths share it."""
 
-    plan: Plan
+    script: LuaScript
     key: str
     argv: str
-    policy: LimiterPolicy
-    tokens: int
-    max_wait: float | None
+    policy: ServerPolicy[Any]
 
 
 def json_string(text: str) -> str:
@@ -338,13 +325,13 @@ class RedisStorage:
         max_wait: float | None,
         now: float | None,
     ) -> ScriptCall:
-        bound = "-" if max_wait is None else repr(float(max_wait))
-        return self._call("c", policy, id, tokens, bound, now, max_wait)
+        when = "-" if max_wait is None else repr(float(max_wait))
+        return self._call("c", policy, id, tokens, when, now)
 
     def refund_call(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
     ) -> ScriptCall:
-        return self._call("r", policy, id, tokens, repr(float(at)), now, None)
+        return self._call("r", policy, id, tokens, repr(float(at)), now)
 
     def _call(
         self,
@@ -352,15 +339,14 @@ class RedisStorage:
         policy: LimiterPolicy,
         id: str,
         tokens: int,
-        bound: str,
+        when: str,
         now: float | None,
-        max_wait: float | None,
     ) -> ScriptCall:
-        plan = plan_of(policy)
+        plan = policy_script(cast(Hashable, policy))
         key, name = self._names.get(id) or self._name(id)
         clock = "-" if now is None else repr(float(now))
-        argv = f"{op} {tokens} {bound} {clock} {plan.params} {name}"
-        return ScriptCall(plan, key, argv, policy, tokens, max_wait)
+        argv = f"{op} {tokens} {when} {clock} {plan.params} {name}"
+        return ScriptCall(plan.script, key, argv, policy)  # type: ignore[arg-type]
 
     def _name(self, id: str) -> tuple[str, str]:
         """The key of state `id` and the id as JSON, remembered for the ids seen lately (a
@@ -376,14 +362,18 @@ class RedisStorage:
         fields = reply.split()
         if fields[3] not in NO_STATUS:
             self.report(call, fields[3])
-        return call.plan.result(call.policy, fields)
+        accepted, now, retry = fields[0] in ACCEPTED, float(fields[1]), float(fields[2])
+        return call.policy.from_reply(accepted, now, retry, fields[4:])
 
     def report(self, call: ScriptCall, status: Any) -> None:
         """Log what a script skipped: see `STATUS_REASONS`, or another policy's state."""
         text = _text(status)
         where = f"under {call.key!r}"
-        if text.startswith("other:"):
-            foreign(where, text.removeprefix("other:"), call.policy.name)
+        kind = text.removeprefix("other:")
+        if kind in STATE_TYPES:
+            foreign(where, kind, call.policy.name)
+        elif text.startswith("other:"):
+            dropped(where, f"unknown limiter state type {kind!r}")
         else:
             dropped(where, STATUS_REASONS.get(text, text))
 
@@ -409,7 +399,7 @@ def run_script(client: Any, call: ScriptCall) -> Any:
     """EVALSHA, or EVAL once when the server has not cached the script (NOSCRIPT). A server
     that stopped being the primary has its connections dropped, so that a Sentinel-managed
     client asks Sentinel for the new primary on the next call."""
-    script = call.plan.script
+    script = call.script
     try:
         try:
             return client.execute_command("EVALSHA", script.sha, 1, call.key, call.argv)
@@ -426,7 +416,7 @@ def run_script(client: Any, call: ScriptCall) -> Any:
 
 async def arun_script(client: Any, call: ScriptCall) -> Any:
     """Async twin of `run_script`."""
-    script = call.plan.script
+    script = call.script
     try:
         try:
             return await client.execute_command("EVALSHA", script.sha, 1, call.key, call.argv)

@@ -61,6 +61,7 @@ def landing(policy: LimiterPolicy, state: Any, now: float, tokens: int, step: St
         while k < len(hits) and hits[k] + max(tokens, 1) > policy.limit:
             k += 1
         return start + k * policy.interval
+    assert isinstance(policy, SlidingWindow)
     start, previous, current = policy.windows(state, now)
     if step.land == "end":
         return start + policy.interval
