@@ -16,6 +16,7 @@ DOCUMENTS = [
     "docs/headers.md",
     "docs/settings.md",
     "docs/cli.md",
+    "docs/gcra.md",
 ]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 

@@ -33,6 +33,7 @@ from throttle_core.policies import (
     TokenBucket,
     state_from_dict,
 )
+from throttle_core.policies.gcra import GCRA
 from throttle_core.storage.redis import RedisStorage
 
 pytestmark = pytest.mark.redis
@@ -100,6 +101,7 @@ LAYOUT_POLICIES = [
     FixedWindow(10, 60.0, "clock"),
     FixedWindow(10, 60.0, "first_hit"),
     SlidingWindow(10, 60.0),
+    GCRA(10, Rate(60.0, 10)),
 ]
 
 
