@@ -66,7 +66,8 @@ def test_remaining_retry_and_reset_are_exact(
         assert policy.decide("k", state, now, room, 0.0)[1].accepted or room == 0
         if room < limit:
             refused = policy.decide("k", state, now, room + 1, 0.0)[1]
-            assert not refused.accepted and refused.retry_after > 0
+            assert not refused.accepted
+            assert refused.retry_after > 0
             at = now + refused.retry_after
             assert policy.decide("k", state, at, room + 1, 0.0)[1].accepted
             before = math.nextafter(at, -math.inf)
@@ -111,7 +112,8 @@ def test_config_states_and_limit_strings() -> None:
         {"policy": "gcra", "id": "api", "limit": 5, "rate": "10/minute"}, InMemoryStorage()
     )
     assert factory.config["rate"] == {"interval": 60.0, "amount": 10}
-    assert isinstance(factory.policy, GCRA) and factory.policy.period == 6.0
+    assert isinstance(factory.policy, GCRA)
+    assert factory.policy.period == 6.0
     assert parse_limits("10/minute", id="api", policy="gcra") == [
         {"policy": "gcra", "id": "api", "limit": 10, "rate": {"interval": 60.0, "amount": 10}}
     ]
@@ -137,6 +139,7 @@ def test_inspect_reads_a_gcra_counter_without_its_config() -> None:
     report = inspect_counter(storage, "api", "k", clock=clock)
     assert report.policy == "gcra"
     assert report.used == 3
-    assert report.rate_limit is not None and report.rate_limit.remaining == 2
+    assert report.rate_limit is not None
+    assert report.rate_limit.remaining == 2
     assert report.reset_after == pytest.approx(18.0)
     assert any("arrival time" in line for line in report.lines())
