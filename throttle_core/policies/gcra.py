@@ -14,18 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from throttle_core.duration import Rate, describe_period, describe_seconds, parse_count
+from throttle_core.duration import Rate, describe_seconds, parse_count
 from throttle_core.errors import ConfigError
 from throttle_core.policies.base import Arg, StateBase, count_problem, far_from, ttl_seconds
 from throttle_core.policies.spec import (
-    LIMIT,
-    RATE,
-    PolicySpec,
     ServerSide,
     counted,
-    fills_in_time,
     near,
-    rated_limit,
+    rated_spec,
     server_file,
 )
 from throttle_core.result import RateLimit
@@ -193,19 +189,4 @@ class GCRA:
         return GCRAState(state.id, self.limit, self.period, base, left, now)
 
 
-def _describe(config: Mapping[str, Any]) -> str:
-    rate = config["rate"]
-    per = describe_period(rate["interval"])
-    return f"gcra, burst {config['limit']}, {rate['amount']} per {per}"
-
-
-SPEC = PolicySpec(
-    name=GCRA.name,
-    options={"limit": LIMIT, "rate": RATE},
-    build=lambda c: GCRA(c["limit"], Rate.coerce(c["rate"])),
-    describe=_describe,
-    state_type=GCRAState,
-    policy_type=GCRA,
-    check=fills_in_time,
-    from_limit=rated_limit,
-)
+SPEC = rated_spec(GCRA, GCRAState, "")

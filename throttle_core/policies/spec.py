@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
 
-from throttle_core.duration import MAX_INTERVAL, Rate, parse_count, parse_interval
+from throttle_core.duration import MAX_INTERVAL, Rate, describe_period, parse_count, parse_interval
 from throttle_core.errors import ConfigError
 from throttle_core.policies.base import MAX_STORED_COUNT, MAX_TTL_SECONDS
 
@@ -144,3 +144,25 @@ RATE = Option(rate_option)
 """The `rate` option: a `Rate`, a limit string or `{"interval", "amount"}`."""
 INTERVAL = Option(parse_interval)
 """The `interval` option: a duration from a millisecond to 100 years."""
+
+
+def rated_spec(policy_type: type[Any], state_type: type[Any], refilled: str) -> PolicySpec:
+    """The spec of a policy configured as `policy_type(limit, rate)`: a burst and the rate at
+    which it comes back ("token_bucket, burst 10, refilled 5 per minute", with `refilled`
+    "refilled " there)."""
+
+    def describe(config: Mapping[str, Any]) -> str:
+        rate = config["rate"]
+        per = describe_period(rate["interval"])
+        return f"{policy_type.name}, burst {config['limit']}, {refilled}{rate['amount']} per {per}"
+
+    return PolicySpec(
+        name=policy_type.name,
+        options={"limit": LIMIT, "rate": RATE},
+        build=lambda config: policy_type(config["limit"], Rate.coerce(config["rate"])),
+        describe=describe,
+        state_type=state_type,
+        policy_type=policy_type,
+        check=fills_in_time,
+        from_limit=rated_limit,
+    )

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from throttle_core.duration import Rate, describe_period, describe_seconds, parse_count
+from throttle_core.duration import Rate, describe_seconds, parse_count
 from throttle_core.errors import ConfigError
 from throttle_core.policies.base import (
     MAX_STORED_COUNT,
@@ -18,14 +18,10 @@ from throttle_core.policies.base import (
     ttl_seconds,
 )
 from throttle_core.policies.spec import (
-    LIMIT,
-    RATE,
-    PolicySpec,
     ServerSide,
     counted,
-    fills_in_time,
     near,
-    rated_limit,
+    rated_spec,
     server_file,
 )
 from throttle_core.result import RateLimit
@@ -165,19 +161,4 @@ class TokenBucket:
         return TokenBucketState(state.id, self.limit, self.per_second, tokens_back, timer)
 
 
-def _describe(config: Mapping[str, Any]) -> str:
-    rate = config["rate"]
-    per = describe_period(rate["interval"])
-    return f"token_bucket, burst {config['limit']}, refilled {rate['amount']} per {per}"
-
-
-SPEC = PolicySpec(
-    name=TokenBucket.name,
-    options={"limit": LIMIT, "rate": RATE},
-    build=lambda c: TokenBucket(c["limit"], Rate.coerce(c["rate"])),
-    describe=_describe,
-    state_type=TokenBucketState,
-    policy_type=TokenBucket,
-    check=fills_in_time,
-    from_limit=rated_limit,
-)
+SPEC = rated_spec(TokenBucket, TokenBucketState, "refilled ")
