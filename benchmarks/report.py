@@ -260,12 +260,12 @@ class Run:
         return out
 
     def section_asgi(self) -> list[str]:
-        rows = self.of("asgi")
+        rows = self.of("asgi") + self.of("wsgi")
         if not rows:
             return []
         out = [
-            "## 6. Framework overhead: hello-world route called in-process (raw ASGI loop, "
-            "CPU time)",
+            "## 6. Framework overhead: hello-world route called in-process (raw ASGI or WSGI "
+            "loop, CPU time)",
             "",
         ]
         lines = [
@@ -354,6 +354,27 @@ class Run:
                 None if ours is None or not cost else all(ours < v for v in cost.values()),
             )
         )
+        flask = {
+            r.library: r.metrics["added_us"] for r in self.of("wsgi") if "added_us" in r.metrics
+        }
+        ours = flask.get(OUR)
+        found.append(
+            Target(
+                "Flask: ≤ 25 µs added per request (in-memory storage)",
+                "—" if ours is None else f"{ours:.1f} µs",
+                None if ours is None else ours <= 25,
+            )
+        )
+        lower = self.framework_ratio("wsgi", "flask-limiter")
+        found.append(
+            Target(
+                "Flask: ≥ 3× lower added cost than Flask-Limiter",
+                "—"
+                if lower is None
+                else f"{lower:.2f}× (Flask-Limiter {flask['flask-limiter']:.1f} µs)",
+                None if lower is None else lower >= 3,
+            )
+        )
         return found
 
     def section_targets(self) -> list[str]:
@@ -382,12 +403,19 @@ class Run:
             found.append((f"4 pg/UPSERT {short[p]}", self.vs_floor("postgres", p, "UPSERT"), 0.5))
         for row in self.of("asgi"):
             if "added_us" in row.metrics and row.library != OUR:
-                found.append((f"6 asgi {row.library}/ours", self.asgi_ratio(row.library), 1.0))
+                found.append(
+                    (f"6 asgi {row.library}/ours", self.framework_ratio("asgi", row.library), 1.0)
+                )
+        for row in self.of("wsgi"):
+            if "added_us" in row.metrics and row.library != OUR:
+                lower = self.framework_ratio("wsgi", row.library)
+                found.append((f"6 flask {row.library}/ours", lower, 3.0))
         return [Bar(label, value, target) for label, value, target in found if value is not None]
 
-    def asgi_ratio(self, peer: str) -> float | None:
-        """The peer's added µs per request over ours (above 1: ours costs less)."""
-        cost = {r.library: r.metrics.get("added_us") for r in self.of("asgi")}
+    def framework_ratio(self, workload: str, peer: str) -> float | None:
+        """The peer's added µs per request over ours in `workload` (above 1: ours costs
+        less)."""
+        cost = {r.library: r.metrics.get("added_us") for r in self.of(workload)}
         ours, theirs = cost.get(OUR), cost.get(peer)
         return theirs / ours if ours and theirs is not None else None
 

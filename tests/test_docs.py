@@ -15,6 +15,7 @@ DOCUMENTS = [
     "docs/keys.md",
     "docs/headers.md",
     "docs/settings.md",
+    "docs/flask.md",
     "docs/cli.md",
     "docs/gcra.md",
 ]

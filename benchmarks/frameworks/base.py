@@ -7,12 +7,14 @@ from typing import Any, Literal
 
 from benchmarks.adapters.base import Library
 
+Protocol = Literal["asgi", "wsgi"]
+
 
 class AppAdapter(Library, ABC):
     """One library's integration with one `framework`, driven over `protocol`."""
 
     framework: str
-    protocol: Literal["asgi"]
+    protocol: Protocol
 
     @abstractmethod
     def app(self, limit: int, period: int) -> Any:

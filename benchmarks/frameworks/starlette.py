@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,7 +17,3 @@ async def hello(request: Request) -> PlainTextResponse:
 
 def hello_app(middleware: Sequence[Middleware] = ()) -> Starlette:
     return Starlette(routes=[Route("/", hello)], middleware=list(middleware))
-
-
-BASELINES: dict[str, Callable[[], Any]] = {"starlette": hello_app}
-"""Per framework, its hello-world app without any limiting."""

@@ -1,13 +1,16 @@
 """Workload 6, framework overhead: requests/s of a hello-world route called in-process with a
-raw ASGI call loop (no client, no sockets), with and without limiting; the added cost per
-request is the difference of the two times per request."""
+raw ASGI or WSGI call loop (no client, no sockets), with and without limiting; the added cost
+per request is the difference of the two times per request."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+import sys
+from collections.abc import Callable
 from typing import Any
 
-from benchmarks.frameworks import APP_ADAPTERS, BASELINES, AppAdapter
+from benchmarks.frameworks import APP_ADAPTERS, BASELINES, PROTOCOLS, AppAdapter
 from benchmarks.record import Row
 from benchmarks.settings import Services, Settings
 from benchmarks.timing import CPU, Sample, interleaved
@@ -59,26 +62,80 @@ def asgi_rate(app: Any, requests: int) -> float:
     return result
 
 
+ENVIRON: dict[str, Any] = {
+    "REQUEST_METHOD": "GET",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": "/",
+    "QUERY_STRING": "",
+    "SERVER_NAME": "bench",
+    "SERVER_PORT": "80",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "REMOTE_ADDR": "127.0.0.1",
+    "HTTP_HOST": "bench",
+    "HTTP_USER_AGENT": "bench",
+    "wsgi.version": (1, 0),
+    "wsgi.url_scheme": "http",
+    "wsgi.errors": sys.stderr,
+    "wsgi.multithread": False,
+    "wsgi.multiprocess": False,
+    "wsgi.run_once": False,
+}
+
+
+def wsgi_rate(app: Any, requests: int) -> float:
+    """Requests per CPU second of the WSGI `app` answering GET / `requests` times (a fresh
+    environ each, the body read and closed as a server does), after a warm-up; every answer
+    must be a 200."""
+    statuses: set[str] = set()
+
+    def start_response(status: str, headers: list[tuple[str, str]], *exc: Any) -> None:
+        statuses.add(status)
+
+    def loop(count: int) -> float:
+        start = CPU()
+        for _ in range(count):
+            body = app({**ENVIRON, "wsgi.input": io.BytesIO()}, start_response)
+            for _chunk in body:
+                pass
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        return count / (CPU() - start)
+
+    loop(50)
+    result = loop(requests)
+    if statuses != {"200 OK"}:
+        raise RuntimeError(f"the app answered {sorted(statuses)}, not only 200")
+    return result
+
+
+RATES: dict[str, Callable[[Any, int], float]] = {"asgi": asgi_rate, "wsgi": wsgi_rate}
+"""The call loop of each protocol."""
+
+
 def run(settings: Settings, services: Services) -> list[Row]:
-    found = [a for a in APP_ADAPTERS if a.protocol == "asgi" and a.available()]
+    found = [a for a in APP_ADAPTERS if a.available()]
     frameworks = sorted({a.framework for a in found})
 
     def limited(adapter: AppAdapter) -> Sample:
-        return lambda: asgi_rate(adapter.app(LIMIT, PERIOD), settings.asgi_requests)
+        rate = RATES[adapter.protocol]
+        return lambda: rate(adapter.app(LIMIT, PERIOD), settings.asgi_requests)
 
     def plain(framework: str) -> Sample:
-        return lambda: asgi_rate(BASELINES[framework](), settings.asgi_requests)
+        rate = RATES[PROTOCOLS[framework]]
+        return lambda: rate(BASELINES[framework](), settings.asgi_requests)
 
     plan = {f"none/{f}": plain(f) for f in frameworks}
     plan |= {f"{a.library}/{a.framework}": limited(a) for a in found}
     measured = interleaved(plan, settings.repeats)
     rows = []
     for framework in frameworks:
-        base = Row("asgi", "none", framework, None, "memory")
+        workload = PROTOCOLS[framework]
+        base = Row(workload, "none", framework, None, "memory")
         base.measured("requests_per_s", measured[f"none/{framework}"])
         rows.append(base)
         for adapter in (a for a in found if a.framework == framework):
-            row = Row("asgi", adapter.library, framework, None, "memory")
+            row = Row(workload, adapter.library, framework, None, "memory")
             row.measured("requests_per_s", measured[f"{adapter.library}/{framework}"])
             per_request = 1 / row.metrics["requests_per_s"] - 1 / base.metrics["requests_per_s"]
             row.metrics["added_us"] = per_request * 1e6

@@ -18,7 +18,7 @@ from benchmarks.chart import Bar, bar_chart
 from benchmarks.frameworks import APP_ADAPTERS, BASELINES, AppAdapter
 from benchmarks.report import DOC_END, DOC_START, refresh_doc
 from benchmarks.services import CommandLog
-from benchmarks.workloads.frameworks import asgi_rate
+from benchmarks.workloads.frameworks import RATES, asgi_rate, wsgi_rate
 
 
 def installed(adapter: Adapter | AppAdapter) -> Adapter | AppAdapter:
@@ -47,14 +47,19 @@ def test_every_adapter_grants_exactly_the_limit_per_key(adapter: Adapter, algori
 @pytest.mark.parametrize("adapter", APP_ADAPTERS, ids=lambda a: a.library)
 def test_every_app_adapter_answers_200_while_under_its_limit(adapter: AppAdapter) -> None:
     app = installed(adapter).app(1000, 3600)  # type: ignore[union-attr]
-    assert asgi_rate(app, 20) > 0
+    assert RATES[adapter.protocol](app, 20) > 0
 
 
-def test_the_asgi_driver_refuses_to_time_an_app_that_refuses() -> None:
-    ours = next(a for a in APP_ADAPTERS if a.library == OURS.library)
+def test_the_drivers_refuse_to_time_an_app_that_refuses() -> None:
+    ours = [a for a in APP_ADAPTERS if a.library == OURS.library]
+    asgi = next(a for a in ours if a.protocol == "asgi")
+    wsgi = next(a for a in ours if a.protocol == "wsgi")
     with pytest.raises(RuntimeError, match="429"):
-        asgi_rate(ours.app(10, 3600), 20)
+        asgi_rate(asgi.app(10, 3600), 20)
+    with pytest.raises(RuntimeError, match="429"):
+        wsgi_rate(wsgi.app(10, 3600), 20)
     assert asgi_rate(BASELINES["starlette"](), 20) > 0
+    assert wsgi_rate(BASELINES["flask"](), 20) > 0
 
 
 def test_monitor_lines_split_client_commands_from_script_commands() -> None:

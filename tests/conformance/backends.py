@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.conformance.backends_django import DJANGO_BACKENDS
 from tests.conformance.backends_postgres import POSTGRES_BACKENDS
 from tests.conformance.backends_redis import REDIS_BACKENDS
 from tests.conformance.backends_userredis import USER_REDIS_BACKENDS
@@ -15,4 +16,5 @@ BACKENDS: list[Backend] = [
     *USER_REDIS_BACKENDS,
     *REDIS_BACKENDS,
     *POSTGRES_BACKENDS,
+    *DJANGO_BACKENDS,
 ]

@@ -253,3 +253,17 @@ def test_views_and_decisions_are_immutable_named_tuples() -> None:
         PASS.status = 429  # type: ignore[misc]
     assert PASS.allowed
     assert PASS.headers == ()
+
+
+def test_combine_keeps_the_limits_of_either_decision() -> None:
+    """A response covered by one limiter's limits keeps their headers when another limiter
+    that covered it applied none, and a 503 of the other is never hidden."""
+    earlier = limiter(limits="2/minute").check(get())
+    other = limiter(limits="3/minute")
+    assert other.combine(earlier, PASS) == earlier
+    assert other.combine(PASS, earlier) == earlier
+    closed = Decision(503)
+    assert other.combine(earlier, closed) == closed
+    both = other.combine(earlier, other.check(get()))
+    names = dict(both.headers)["RateLimit-Policy"]
+    assert names == '"2-per-minute";q=2;w=60, "3-per-minute";q=3;w=60'

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from tests.integrations.asgi_driver import ASGIDriver
 from tests.integrations.driver import Driver
+from tests.integrations.flask_driver import FlaskDriver
 
-DRIVERS: list[Driver] = [ASGIDriver()]
+DRIVERS: list[Driver] = [ASGIDriver(), FlaskDriver()]

@@ -270,7 +270,9 @@ class RequestLimiter:
         """`decision` for a request that `earlier` (another limiter's, already taken) covered
         too: its headers describe the limits of both, so a response describes every limit
         that covered it."""
-        if not earlier.reports or not decision.reports:
+        if not decision.reports:
+            return earlier if decision.status is None else decision
+        if not earlier.reports:
             return decision
         reports = (*earlier.reports, *decision.reports)
         try:

@@ -169,6 +169,13 @@ class Statements:
         self._schema = schema
         self._name = name
         self._decide: dict[type[Any], sql.Composed] = {}
+        self.create_function: sql.Composed = sql.SQL(";\n").join(
+            [self._function(policy) for policy in SERVER_POLICIES.values()]
+        )
+        """The decision functions alone (Django's migrations install them on their table)."""
+        self.drop_function: sql.Composed = sql.SQL("DROP FUNCTION IF EXISTS {f}").format(
+            f=sql.SQL(", ").join(self.function_of(name) for name in SERVER_POLICIES)
+        )
         self.create: sql.Composed = sql.SQL(";\n").join(
             [
                 sql.SQL("SELECT pg_advisory_xact_lock(7301, hashtext({name}))").format(
@@ -181,13 +188,10 @@ class Statements:
                 sql.SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} (expires_at)").format(
                     i=index, **fmt
                 ),
-                *(self._function(policy) for policy in SERVER_POLICIES.values()),
+                self.create_function,
             ]
         )
-        functions = [self.function_of(name) for name in SERVER_POLICIES]
-        self.drop = sql.SQL("DROP FUNCTION IF EXISTS {f}; DROP TABLE IF EXISTS {t}").format(
-            f=sql.SQL(", ").join(functions), **fmt
-        )
+        self.drop = self.drop_function + sql.SQL("; DROP TABLE IF EXISTS {t}").format(**fmt)
 
     def function_of(self, policy_name: str) -> sql.Identifier:
         """The decision function of the policy named `policy_name` on this table."""
@@ -235,56 +239,18 @@ def checked_conninfo(conninfo: str) -> str:
     return conninfo
 
 
-class PostgresStorage:
-    """Limiter states in a PostgreSQL table, decided atomically by a PL/pgSQL function.
+class Programs:
+    """Every operation on one table, written once as sans-IO programs (generators yielding
+    `Query`s): `PostgresStorage` runs them on psycopg connections, and Django's
+    `ModelStorage` on the connections of Django's database aliases."""
 
-    `pool_or_conninfo` is a psycopg_pool `ConnectionPool` or `AsyncConnectionPool`, a psycopg
-    `Connection` or `AsyncConnection` (used by one operation at a time), or a conninfo
-    string, from which the storage makes and owns a pool of each kind on first use (close
-    them with `close()` / `aclose()`, or use the storage as a context manager). `table` may be
-    schema-qualified. Time is the database's unless the limiter passes its clock's reading;
-    expiry is judged by `clock` when given (tests), the database's `now()` otherwise.
-    Decisions commit without waiting for the WAL flush unless `durable=True` (a crash of
-    the server may then forget the last moments of decisions, as a failover would).
-    """
-
-    def __init__(
-        self,
-        pool_or_conninfo: Any,
-        table: str = DEFAULT_TABLE,
-        *,
-        clock: Clock | None = None,
-        durable: bool = False,
-    ) -> None:
+    def __init__(self, table: str, *, clock: Clock | None, durable: bool) -> None:
         self.table = ".".join(table_identifier(table))
         self.sql = Statements(table_identifier(table))
         self.clock = check_clock(clock)
         if not isinstance(durable, bool):
             raise ConfigError(f"durable must be True or False, got {durable!r:.60}")
         self.durable = durable
-        self._source = pool_or_conninfo
-        self._conninfo: str | None = None
-        self._pool: ConnectionPool[Any] | None = None
-        self._apool: AsyncConnectionPool[Any] | None = None
-        self._owned = False
-        self._guard = threading.Lock()
-        self._aguard: asyncio.Lock | None = None
-        if isinstance(pool_or_conninfo, str):
-            self._conninfo = checked_conninfo(pool_or_conninfo)
-            self._owned = True
-        elif isinstance(pool_or_conninfo, ConnectionPool):
-            self._pool = pool_or_conninfo
-        elif isinstance(pool_or_conninfo, AsyncConnectionPool):
-            self._apool = pool_or_conninfo
-        elif not isinstance(pool_or_conninfo, psycopg.Connection | psycopg.AsyncConnection):
-            raise ConfigError(
-                "PostgresStorage needs a psycopg_pool ConnectionPool or AsyncConnectionPool, a "
-                "psycopg Connection or AsyncConnection, or a conninfo string; "
-                f"got {pool_or_conninfo!r}"
-            )
-
-    def __repr__(self) -> str:
-        return f"PostgresStorage(table={self.table!r})"
 
     # The programs: every operation once, as the queries it runs and what it makes of them.
 
@@ -355,6 +321,53 @@ class PostgresStorage:
 
     def _create_table(self) -> Program[None]:
         yield Query(self.sql.create)
+
+
+class PostgresStorage(Programs):
+    """Limiter states in a PostgreSQL table, decided atomically by a PL/pgSQL function.
+
+    `pool_or_conninfo` is a psycopg_pool `ConnectionPool` or `AsyncConnectionPool`, a psycopg
+    `Connection` or `AsyncConnection` (used by one operation at a time), or a conninfo
+    string, from which the storage makes and owns a pool of each kind on first use (close
+    them with `close()` / `aclose()`, or use the storage as a context manager). `table` may be
+    schema-qualified. Time is the database's unless the limiter passes its clock's reading;
+    expiry is judged by `clock` when given (tests), the database's `now()` otherwise.
+    Decisions commit without waiting for the WAL flush unless `durable=True` (a crash of
+    the server may then forget the last moments of decisions, as a failover would).
+    """
+
+    def __init__(
+        self,
+        pool_or_conninfo: Any,
+        table: str = DEFAULT_TABLE,
+        *,
+        clock: Clock | None = None,
+        durable: bool = False,
+    ) -> None:
+        super().__init__(table, clock=clock, durable=durable)
+        self._source = pool_or_conninfo
+        self._conninfo: str | None = None
+        self._pool: ConnectionPool[Any] | None = None
+        self._apool: AsyncConnectionPool[Any] | None = None
+        self._owned = False
+        self._guard = threading.Lock()
+        self._aguard: asyncio.Lock | None = None
+        if isinstance(pool_or_conninfo, str):
+            self._conninfo = checked_conninfo(pool_or_conninfo)
+            self._owned = True
+        elif isinstance(pool_or_conninfo, ConnectionPool):
+            self._pool = pool_or_conninfo
+        elif isinstance(pool_or_conninfo, AsyncConnectionPool):
+            self._apool = pool_or_conninfo
+        elif not isinstance(pool_or_conninfo, psycopg.Connection | psycopg.AsyncConnection):
+            raise ConfigError(
+                "PostgresStorage needs a psycopg_pool ConnectionPool or AsyncConnectionPool, a "
+                "psycopg Connection or AsyncConnection, or a conninfo string; "
+                f"got {pool_or_conninfo!r}"
+            )
+
+    def __repr__(self) -> str:
+        return f"PostgresStorage(table={self.table!r})"
 
     # The seed's interface, the atomic consume, and maintenance: each a program, run by a shell.
 
@@ -428,15 +441,8 @@ class PostgresStorage:
 
     def _drive(self, program: Program[T]) -> T:
         with self._connection() as connection:
-            cursor = connection.cursor(row_factory=tuple_row)
             try:
-                query = next(program)
-                while True:
-                    cursor.execute(query.statement, query.params or None, binary=query.binary)
-                    rows = cursor.fetchall() if cursor.description is not None else []
-                    query = program.send(Outcome(rows, cursor.rowcount))
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
+                return run_program(connection, program)
             except NOT_SET_UP as error:
                 raise self._not_set_up(error) from error
 
@@ -544,6 +550,20 @@ class PostgresStorage:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def run_program(connection: psycopg.Connection[Any], program: Program[T]) -> T:
+    """Run `program`'s queries on `connection`, in whatever transaction state it is in (on a
+    server-binding cursor whatever the connection's `cursor_factory`: results come in binary)."""
+    cursor = psycopg.Cursor(connection, row_factory=tuple_row)
+    try:
+        query = next(program)
+        while True:
+            cursor.execute(query.statement, query.params or None, binary=query.binary)
+            rows = cursor.fetchall() if cursor.description is not None else []
+            query = program.send(Outcome(rows, cursor.rowcount))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 @contextmanager

@@ -6,8 +6,10 @@ of every process races the others; time is frozen so no refill or window change 
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,42 +25,45 @@ LIMIT = 1_000
 CONFIGS = every_policy(LIMIT)
 
 
-def hammer(url: str, options: dict[str, Any], barrier: Any) -> dict[str, int]:
-    """In one process: for each policy, wait for the others, then THREADS × HITS consumes."""
-    storage = storage_from_url(url, **options)
+def hammer(make_storage: Callable[[], Any], limit: int, hits: int, barrier: Any) -> dict[str, int]:
+    """In one process: for each policy, wait for the others, then THREADS × `hits` consumes."""
+    storage = make_storage()
     admitted = {}
     with ThreadPoolExecutor(THREADS) as pool:
-        for name, config in CONFIGS.items():
+        for name, config in every_policy(limit).items():
             limiter = RateLimiterFactory(config, storage, clock=FrozenClock(START)).create("hot")
 
             def run(_: int, limiter: Any = limiter) -> int:
-                return sum(limiter.consume().accepted for _ in range(HITS))
+                return sum(limiter.consume().accepted for _ in range(hits))
 
             barrier.wait()
             admitted[name] = sum(pool.map(run, range(THREADS)))
-    storage.close()
+    close = getattr(storage, "close", None)
+    if close is not None:
+        close()
     return admitted
 
 
-def _worker(url: str, options: dict[str, Any], barrier: Any, results: Any) -> None:
+def _worker(
+    make_storage: Callable[[], Any], limit: int, hits: int, barrier: Any, results: Any
+) -> None:
     try:
-        results.put(hammer(url, options, barrier))
+        results.put(hammer(make_storage, limit, hits, barrier))
     except BaseException:
         results.put(traceback.format_exc())
         barrier.abort()
 
 
-def admitted_under_contention(
-    url: str, prefix: str | None = None, **options: Any
+def admitted_by(
+    make_storage: Callable[[], Any], limit: int = LIMIT, hits: int = HITS
 ) -> dict[str, int]:
-    """How many of the PROCESSES × THREADS × HITS requests each policy admitted in total;
-    `prefix` (Redis) and `options` go to `storage_from_url`."""
-    if prefix is not None:
-        options["prefix"] = prefix
+    """How many of the PROCESSES × THREADS × `hits` requests each policy (at `limit` per hour)
+    admitted in total, each process using the storage `make_storage()` (a picklable callable)
+    gives it."""
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(PROCESSES), context.Queue()
     workers = [
-        context.Process(target=_worker, args=(url, options, barrier, results))
+        context.Process(target=_worker, args=(make_storage, limit, hits, barrier, results))
         for _ in range(PROCESSES)
     ]
     for worker in workers:
@@ -72,4 +77,14 @@ def admitted_under_contention(
                 worker.kill()
     errors = [outcome for outcome in outcomes if isinstance(outcome, str)]
     assert not errors, errors[0]
-    return {name: sum(outcome[name] for outcome in outcomes) for name in CONFIGS}
+    return {name: sum(outcome[name] for outcome in outcomes) for name in every_policy(limit)}
+
+
+def admitted_under_contention(
+    url: str, prefix: str | None = None, **options: Any
+) -> dict[str, int]:
+    """`admitted_by` a storage from `storage_from_url(url)`; `prefix` (Redis) and `options`
+    go to `storage_from_url`."""
+    if prefix is not None:
+        options["prefix"] = prefix
+    return admitted_by(functools.partial(storage_from_url, url, **options))

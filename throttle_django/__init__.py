@@ -1,0 +1,1 @@
+"""Rate limiting for Django: the `throttle_django` app, its database storage and admin."""
