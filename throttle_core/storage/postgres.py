@@ -369,7 +369,7 @@ class PostgresStorage(Programs):
     def __repr__(self) -> str:
         return f"PostgresStorage(table={self.table!r})"
 
-    # The seed's interface, the atomic consume, and maintenance: each a program, run by a shell.
+    # The storage interface, the atomic consume, and maintenance: each a program, run by a shell.
 
     def consume(
         self, policy: LimiterPolicy, id: str, tokens: int, max_wait: float | None, now: float | None

@@ -230,7 +230,7 @@ class RedisStorage:
             if is_async_client(client):
                 await client.aclose()
 
-    # The seed's save/fetch/delete: JSON of `to_dict()`, expiring after `expiration_time`.
+    # The storage interface: JSON of `to_dict()`, expiring after `expiration_time`.
 
     def save(self, state: Any) -> None:
         self._client(False, "save").set(
