@@ -21,7 +21,7 @@ from benchmarks.record import Row
 from benchmarks.report import Run, refresh_doc, versions
 from benchmarks.services import private_redis
 from benchmarks.settings import QUICK, Services, Settings
-from benchmarks.workloads import exactness, frameworks, memory, postgres
+from benchmarks.workloads import exactness, frameworks, memory, postgres, servers
 from benchmarks.workloads import redis as redis_workload
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -37,6 +37,7 @@ WORKLOADS: dict[str, tuple[Workload, str]] = {
     "4": (postgres.run, "postgres"),
     "5": (exactness.run, "redis/postgres"),
     "6": (frameworks.run, "memory"),
+    "7": (servers.run, "redis"),
 }
 
 
@@ -44,7 +45,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny counts: a smoke run")
     parser.add_argument(
-        "--workloads", default="123456", help="which workloads to run, e.g. 126 (default all)"
+        "--workloads", default="1234567", help="which workloads to run, e.g. 126 (default all)"
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for latest.*")
     parser.add_argument(

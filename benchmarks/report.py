@@ -12,6 +12,7 @@ from typing import Any
 from benchmarks.adapters import ADAPTERS, OURS, PEERS, POLICIES
 from benchmarks.chart import Bar, bar_chart
 from benchmarks.record import Row
+from benchmarks.served_chart import served_chart
 
 DOC_START = "<!-- latest results: written by `make bench` -->"
 DOC_END = "<!-- end of latest results -->"
@@ -138,7 +139,8 @@ class Run:
             "",
         ]
         out += self.section_memory() + self.section_redis() + self.section_postgres()
-        out += self.section_exactness() + self.section_asgi() + self.section_targets()
+        out += self.section_exactness() + self.section_asgi() + self.section_servers()
+        out += self.section_targets()
         return "\n".join(out)
 
     def section_memory(self) -> list[str]:
@@ -283,6 +285,32 @@ class Run:
             row = self.cell(workload, OUR, policy)
             found[policy] = row.metrics.get(metric) if row else None
         return found
+
+    def section_servers(self) -> list[str]:
+        rows = self.of("servers")
+        if not rows:
+            return []
+        base = {r.algorithm: r for r in rows if r.library == "none"}
+        out = [
+            "## 7. Served: hello world on a real server, limits on Redis (load from a second "
+            f"process; {rows[0].note}; chart: latest-servers.png)",
+            "",
+        ]
+        lines = []
+        for r in rows:
+            plain = base.get(r.algorithm)
+            share = (
+                "baseline"
+                if r.library == "none" or plain is None
+                else f"{r.metrics['requests_per_s'] / plain.metrics['requests_per_s']:.2f}×"
+            )
+            lines.append([
+                r.algorithm, "no limiter" if r.library == "none" else r.library,
+                rate(r.metrics["requests_per_s"]), f"{r.metrics['p50_ms']:.2f} ms",
+                f"{r.metrics['p99_ms']:.2f} ms", share,
+            ])  # fmt: skip
+        head = ["framework", "library", "requests/s", "p50", "p99", "requests/s vs no limiter"]
+        return out + table(head, lines)
 
     def targets(self) -> list[Target]:
         """DESIGN.md §6, goal by goal."""
@@ -432,6 +460,8 @@ class Run:
         (folder / "latest.png").write_bytes(
             bar_chart("THROTTLE-SUITE VS PEERS: RATIOS, HIGHER IS BETTER", self.bars(), legend)
         )
+        if self.of("servers"):
+            (folder / "latest-servers.png").write_bytes(served_chart(self.of("servers")))
 
 
 def per_policy(

@@ -23,6 +23,11 @@ class Settings:
     exact_limit: int = 100
     exact_attempts: int = 100
     asgi_requests: int = 8_000
+    served_rounds: int = 5
+    served_seconds: float = 2.0
+    served_connections: int = 16
+    served_workers: int = 1
+    served_warm_up: int = 500
 
 
 QUICK = Settings(
@@ -38,6 +43,9 @@ QUICK = Settings(
     exact_limit=5,
     exact_attempts=5,
     asgi_requests=50,
+    served_rounds=1,
+    served_seconds=0.3,
+    served_warm_up=20,
 )
 
 

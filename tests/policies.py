@@ -18,6 +18,8 @@ def every_policy(limit: int) -> dict[str, dict[str, Any]]:
                       "align": "first_hit"},
         "sliding_window": {"policy": "sliding_window", "id": "sw", "limit": limit,
                            "interval": hour},
+        "gcra": {"policy": "gcra", "id": "gc", "limit": limit,
+                 "rate": {"interval": hour, "amount": limit}},
     }  # fmt: skip
 
 

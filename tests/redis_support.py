@@ -123,6 +123,46 @@ def redis_servers(count: int, workdir: Path) -> Iterator[list[RedisServer]]:
         yield servers
 
 
+def start_cluster(servers: list[RedisServer]) -> None:
+    """Join `servers` into one cluster of masters and wait until every node says it is ok."""
+    subprocess.run(
+        ["redis-cli", "--cluster", "create", *(f"{HOST}:{s.port}" for s in servers),
+         "--cluster-replicas", "0", "--cluster-yes"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    for server in servers:
+        client = server.client()
+        while client.cluster("info")["cluster_state"] != "ok":
+            assert time.monotonic() < deadline, "the test cluster never reached cluster_state:ok"
+            time.sleep(0.05)
+        client.close()
+
+
+@contextmanager
+def redis_cluster(workdir: Path, masters: int = 3) -> Iterator[list[RedisServer]]:
+    """A cluster of `masters` fresh cluster-enabled servers, all stopped on exit
+    (`redis_servers(0, …)` only checks that redis-server exists)."""
+    with redis_servers(0, workdir):
+        servers: list[RedisServer] = []
+        try:
+            for _ in range(masters):
+                servers.append(
+                    RedisServer(workdir, "--cluster-enabled", "yes", "--cluster-port",
+                                str(free_port()), "--cluster-node-timeout", "5000")
+                )  # fmt: skip
+            start_cluster(servers)
+            yield servers
+        finally:
+            for server in servers:
+                server.stop()
+
+
+def cluster_url(servers: list[RedisServer]) -> str:
+    """The `redis+cluster://` URL naming every node of `servers`."""
+    return "redis+cluster://" + ",".join(f"{HOST}:{s.port}" for s in servers)
+
+
 def delete_keys(client: redis.Redis, prefix: str) -> None:
     """Remove every key a test wrote under its own `prefix`."""
     keys = list(client.scan_iter(match=prefix + "*", count=1000))

@@ -17,6 +17,7 @@ DOCUMENTS = [
     "docs/settings.md",
     "docs/flask.md",
     "docs/cli.md",
+    "docs/gcra.md",
 ]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from throttle_core.clock import Clock, FrozenClock, SystemClock
 from throttle_core.compound import CompoundLimiter
-from throttle_core.duration import Rate, parse_limits
+from throttle_core.duration import Rate
 from throttle_core.errors import (
     ConfigError,
     InvalidStateError,
@@ -16,6 +16,7 @@ from throttle_core.errors import (
 )
 from throttle_core.factory import CompoundRateLimiterFactory, RateLimiterFactory
 from throttle_core.limiter import Limiter, NoLimiter
+from throttle_core.limits import parse_limits
 from throttle_core.locks.local import LocalLock
 from throttle_core.policies import state_from_dict
 from throttle_core.result import RateLimit, Reservation

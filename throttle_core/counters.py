@@ -9,7 +9,6 @@ the state id `RateLimiterFactory(config, storage).create(key)` uses.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,19 +16,11 @@ from typing import Any
 
 from throttle_core.aio import call_async, call_sync
 from throttle_core.clock import Clock, SystemClock
-from throttle_core.duration import describe_interval
+from throttle_core.duration import describe_seconds as seconds
 from throttle_core.errors import ConfigError
 from throttle_core.factory import RateLimiterFactory, normalize_config, resolve_storage
 from throttle_core.ids import state_id
-from throttle_core.policies import (
-    FixedWindow,
-    FixedWindowState,
-    SlidingWindow,
-    SlidingWindowState,
-    State,
-    TokenBucketState,
-    state_from_dict,
-)
+from throttle_core.policies import SPECS, StateBase, state_from_dict
 from throttle_core.result import RateLimit
 from throttle_core.storage.memory import InMemoryStorage
 
@@ -123,51 +114,14 @@ class CounterReport:
         return describe_config(self.config)
 
     def _stored_text(self) -> str:
-        state = self.state
-        if state is None:
+        if self.state is None:
             return "nothing (the counter is full)"
-        if state["type"] == "token_bucket":
-            return (
-                f"{state['tokens']:.3f} tokens of {state['limit']} "
-                f"{seconds(max(0.0, self.now - state['timer']))} ago, refilling "
-                f"{state['rate']:.4g} per second"
-            )
-        if state["type"] == "fixed_window":
-            booked = sum(state["hits"]) - self.used if len(state["hits"]) > 1 else 0
-            text = f"{self.used} hits in the current {seconds(state['interval'])} window"
-            return text + (f", {booked} booked in later windows" if booked > 0 else "")
-        return (
-            f"estimate {self.used} (previous window {state['previous']}, current "
-            f"{state['current']}, windows of {seconds(state['interval'])})"
-        )
+        return state_from_dict(self.state).summary(self.now, self.used)
 
 
 def describe_config(config: Mapping[str, Any]) -> str:
     """A normalized config for people: "fixed_window, 10 per minute (first-hit windows)"."""
-    policy = config["policy"]
-    if policy == "no_limit":
-        return "no_limit"
-    if policy == "token_bucket":
-        rate = config["rate"]
-        per = _period(rate["interval"])
-        return f"token_bucket, burst {config['limit']}, refilled {rate['amount']} per {per}"
-    text = f"{policy}, {config['limit']} per {_period(config['interval'])}"
-    return text + (" (first-hit windows)" if config.get("align") == "first_hit" else "")
-
-
-def _period(interval: float) -> str:
-    return describe_interval(interval).replace("-", " ")
-
-
-def seconds(value: float) -> str:
-    """A duration for people: "0.25 s", "42 s", "3 min 20 s", "2 h 5 min"."""
-    if value < 60:
-        return f"{value:.3g} s" if value < 10 else f"{value:.0f} s"
-    minutes, secs = divmod(round(value), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return SPECS[config["policy"]].describe(config)
 
 
 def counter_config(id: str, config: Config | None) -> dict[str, Any] | None:
@@ -185,8 +139,8 @@ def counter_config(id: str, config: Config | None) -> dict[str, Any] | None:
     return normalize_config({**config, "id": id})
 
 
-def _decoded(stored: Any, notes: list[str]) -> State | None:
-    """What a storage's `fetch` returned, as a built-in state (its dict form is rebuilt)."""
+def _decoded(stored: Any, notes: list[str]) -> StateBase | None:
+    """What a storage's `fetch` returned, as a policy's state (its dict form is rebuilt)."""
     if stored is None:
         return None
     try:
@@ -194,23 +148,19 @@ def _decoded(stored: Any, notes: list[str]) -> State | None:
     except ValueError as error:
         notes.append(f"the stored value is undecodable ({error}); a limiter treats it as absent")
         return None
-    if not isinstance(state, TokenBucketState | FixedWindowState | SlidingWindowState):
+    if not isinstance(state, StateBase):
         notes.append(f"the storage holds a {type(state).__name__}, not a limiter state")
         return None
     return state
 
 
-def _bucket_config(id: str, state: State | None) -> dict[str, Any] | None:
-    """A token bucket's state carries its limit and rate: the config it was decided under."""
-    if not isinstance(state, TokenBucketState):
-        return None
-    return normalize_config({
-        "policy": "token_bucket", "id": id, "limit": state.limit,
-        "rate": {"interval": state.limit / state.rate, "amount": state.limit},
-    })  # fmt: skip
+def _implied_config(id: str, state: StateBase | None) -> dict[str, Any] | None:
+    """The config a state carries in full (a token bucket's), normalized; else None."""
+    implied = None if state is None else state.implied_config(id)
+    return None if implied is None else normalize_config(implied)
 
 
-def _mismatches(state: State | None, config: dict[str, Any] | None) -> list[str]:
+def _mismatches(state: StateBase | None, config: dict[str, Any] | None) -> list[str]:
     if state is None or config is None:
         return []
     if state.type != config["policy"]:
@@ -218,48 +168,22 @@ def _mismatches(state: State | None, config: dict[str, Any] | None) -> list[str]
             f"the stored state is a {state.type}'s but the limit given is a {config['policy']}:"
             f" that limiter would ignore the state and start afresh (figures are for it)"
         ]
-    if isinstance(state, FixedWindowState | SlidingWindowState):
-        if state.interval != config["interval"]:
-            return [
-                f"the stored window is {seconds(state.interval)} long but the limit's is "
-                f"{seconds(config['interval'])}"
-            ]
-    elif isinstance(state, TokenBucketState) and state.limit != config["limit"]:
-        return [f"the stored bucket's burst is {state.limit} but the limit's is {config['limit']}"]
-    return []
-
-
-def _from_state(state: State | None, now: float) -> tuple[int, float]:
-    """What counts against the limit at `now` and the seconds until nothing does, from the
-    state alone (neither depends on the limit, which a window's state does not carry)."""
-    if state is None:
-        return 0, 0.0
-    if isinstance(state, TokenBucketState):
-        available = min(float(state.limit), state.tokens + max(0.0, now - state.timer) * state.rate)
-        return state.limit - max(0, math.floor(available)), (state.limit - available) / state.rate
-    if isinstance(state, FixedWindowState):
-        # A stored state's windows read the same in either alignment.
-        window = FixedWindow(1, state.interval, "first_hit")
-        start, hits = window.windows(state, now)
-        return hits[0], window.result(True, start, hits, 0.0, now).reset_after
-    sliding = SlidingWindow(1, state.interval)
-    start, previous, current = sliding.windows(state, now)
-    reset = sliding.result(True, start, previous, current, 0.0, now).reset_after
-    return sliding.estimate(start, previous, current, now), reset
+    mismatch = state.mismatch(config)
+    return [] if mismatch is None else [mismatch]
 
 
 def _report(
     id: str,
     key: str | None,
     sid: str,
-    state: State | None,
+    state: StateBase | None,
     config: dict[str, Any] | None,
     rate_limit: RateLimit | None,
     now: float,
     notes: list[str],
 ) -> CounterReport:
     expires = None if state is None else state.timer + state.expiration_time
-    used, reset = _from_state(state, now)
+    used, reset = (0, 0.0) if state is None else state.usage(now)
     return CounterReport(
         id, key, sid, now, None if state is None else state.to_dict(), used,
         reset if rate_limit is None else rate_limit.reset_after, expires, config, rate_limit,
@@ -278,7 +202,7 @@ def _prepare(
 
 
 def _peeker(
-    storage: Any, state: State | None, config: dict[str, Any], clock: Clock | None
+    storage: Any, state: StateBase | None, config: dict[str, Any], clock: Clock | None
 ) -> RateLimiterFactory:
     """The factory to peek with: on `storage`, unless it holds another policy's state, which a
     peek there could drop (the in-memory storage does); then on an empty storage, which is
@@ -307,7 +231,7 @@ def inspect_counter(
     storage, sid, normalized = _prepare(storage, id, key, config)
     notes: list[str] = []
     state = _decoded(call_sync(storage, "fetch", sid), notes)
-    normalized = normalized or _bucket_config(id, state)
+    normalized = normalized or _implied_config(id, state)
     if normalized is None:
         return _report(id, key, sid, state, None, None, _now(clock), notes)
     peek = _peeker(storage, state, normalized, clock).create(key).consume(0)
@@ -326,7 +250,7 @@ async def ainspect_counter(
     storage, sid, normalized = _prepare(storage, id, key, config)
     notes: list[str] = []
     state = _decoded(await call_async(storage, "fetch", sid), notes)
-    normalized = normalized or _bucket_config(id, state)
+    normalized = normalized or _implied_config(id, state)
     if normalized is None:
         return _report(id, key, sid, state, None, None, _now(clock), notes)
     peek = await _peeker(storage, state, normalized, clock).create(key).aconsume(0)

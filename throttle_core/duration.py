@@ -1,4 +1,4 @@
-"""Durations and rates: the interval grammar, `Rate`, and "100/minute" limit strings."""
+"""Durations and rates: the interval grammar, `Rate`, and reading one "100/minute" limit."""
 
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ every storage (Lua and JSON readers hold numbers as doubles)."""
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*([a-zA-Z]+)\s*$")
 _LIMIT = re.compile(r"^\s*([-+]?\d+)\s*(?:/|\s+per\s+)\s*(.+?)\s*$", re.IGNORECASE)
-_SEPARATORS = re.compile(r"[;,]")
 
 
 def parse_interval(value: object, field: str = "interval") -> float:
@@ -97,6 +96,22 @@ def describe_interval(seconds: float) -> str:
     return f"{seconds:g}-seconds"
 
 
+def describe_period(interval: float) -> str:
+    """An interval as a limit's period for people: 60 -> "minute", 900 -> "15 minutes"."""
+    return describe_interval(interval).replace("-", " ")
+
+
+def describe_seconds(value: float) -> str:
+    """A duration for people: "0.25 s", "42 s", "3 min 20 s", "2 h 5 min"."""
+    if value < 60:
+        return f"{value:.3g} s" if value < 10 else f"{value:.0f} s"
+    minutes, secs = divmod(round(value), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 @dataclass(frozen=True, slots=True)
 class Rate:
     """`amount` tokens every `interval` seconds: the refill speed of a token bucket."""
@@ -132,7 +147,7 @@ class Rate:
     @classmethod
     def from_string(cls, text: str) -> Rate:
         """`Rate.from_string("100/minute")` == `Rate(60, 100)`."""
-        amount, interval = _parse_one_limit(text, "rate")
+        amount, interval = parse_one_limit(text, "rate")
         return cls(interval, amount)
 
     @classmethod
@@ -141,7 +156,7 @@ class Rate:
         if isinstance(value, Rate):
             return value
         if isinstance(value, str):
-            amount, interval = _parse_one_limit(value, field)
+            amount, interval = parse_one_limit(value, field)
             return cls(interval, amount)
         if isinstance(value, Mapping):
             unknown = set(value) - {"interval", "amount"}
@@ -160,7 +175,8 @@ class Rate:
         return {"interval": self.interval, "amount": self.amount}
 
 
-def _parse_one_limit(text: str, field: str = "limit") -> tuple[int, float]:
+def parse_one_limit(text: str, field: str = "limit") -> tuple[int, float]:
+    """The amount and the interval in seconds of one limit string such as "100/minute"."""
     match = _LIMIT.match(text) if isinstance(text, str) else None
     if not match:
         raise ConfigError(
@@ -169,45 +185,3 @@ def _parse_one_limit(text: str, field: str = "limit") -> tuple[int, float]:
         )
     amount = parse_count(int(match.group(1)), f"{field} {text.strip()!r}")
     return amount, parse_interval(match.group(2), f"period of {field} {text.strip()!r}")
-
-
-def limit_name(amount: int, interval: float) -> str:
-    """The name a limit gets when its rule has no id: `"100-per-minute"`."""
-    return f"{amount}-per-{describe_interval(interval)}"
-
-
-POLICIES_FOR_STRINGS = ("sliding_window", "fixed_window", "token_bucket")
-
-
-def parse_limits(
-    text: str, id: str | None = None, policy: str = "sliding_window"
-) -> list[dict[str, Any]]:
-    """Config dicts for a limit string such as "10/second;1000/hour" (`,` separates too).
-
-    One limit takes `id` as is; several get `"<id>-<limit name>"`; without `id` each is named
-    by its limit ("10-per-second").
-    """
-    if policy not in POLICIES_FOR_STRINGS:
-        raise ConfigError(
-            f"policy {policy!r} cannot be used with limit strings; use one of "
-            f"{', '.join(POLICIES_FOR_STRINGS)}"
-        )
-    if not isinstance(text, str):
-        raise ConfigError(f"limits must be a string like '100/minute', got {text!r:.60}")
-    if id is not None and not isinstance(id, str):
-        raise ConfigError(f"id must be a string, got {id!r:.60}")
-    parts = [part for part in _SEPARATORS.split(text) if part.strip()]
-    if not parts:
-        raise ConfigError(f"limit string {text!r} holds no limit")
-    configs = []
-    for part in parts:
-        amount, interval = _parse_one_limit(part)
-        name = limit_name(amount, interval)
-        limit_id = name if not id else id if len(parts) == 1 else f"{id}-{name}"
-        config: dict[str, Any] = {"policy": policy, "id": limit_id, "limit": amount}
-        if policy == "token_bucket":
-            config["rate"] = {"interval": interval, "amount": amount}
-        else:
-            config["interval"] = interval
-        configs.append(config)
-    return configs

@@ -7,38 +7,19 @@ from typing import Any
 
 from throttle_core.clock import Clock, check_clock
 from throttle_core.compound import CompoundLimiter
-from throttle_core.duration import MAX_INTERVAL, Rate, parse_count, parse_interval, parse_limits
 from throttle_core.errors import ConfigError
 from throttle_core.ids import state_ids
 from throttle_core.limiter import Limiter, NoLimiter
+from throttle_core.limits import parse_limits
 from throttle_core.locks.base import BasicLock, check_lock
-from throttle_core.policies import (
-    ALIGNMENTS,
-    FixedWindow,
-    LimiterPolicy,
-    SlidingWindow,
-    TokenBucket,
-)
+from throttle_core.policies import SPECS, LimiterPolicy
 from throttle_core.storage.base import Storage, is_atomic
 from throttle_core.storage.url import resolve_storage as resolve_storage
-
-FIELDS: dict[str, frozenset[str]] = {
-    "token_bucket": frozenset({"policy", "id", "limit", "rate"}),
-    "fixed_window": frozenset({"policy", "id", "limit", "interval", "align"}),
-    "sliding_window": frozenset({"policy", "id", "limit", "interval"}),
-    "no_limit": frozenset({"policy", "id"}),
-}
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "token_bucket": ("limit", "rate"),
-    "fixed_window": ("limit", "interval"),
-    "sliding_window": ("limit", "interval"),
-    "no_limit": (),
-}
 
 
 def normalize_config(config: Mapping[str, Any] | str) -> dict[str, Any]:
     """Validate a config (dict, or a one-limit string) and return it with canonical values:
-    numbers of seconds for intervals, `{"interval", "amount"}` for rates, `align` filled in."""
+    numbers of seconds for intervals, `{"interval", "amount"}` for rates, defaults filled in."""
     if isinstance(config, str):
         configs = parse_limits(config)
         if len(configs) != 1:
@@ -50,49 +31,16 @@ def normalize_config(config: Mapping[str, Any] | str) -> dict[str, Any]:
     if not isinstance(config, Mapping):
         raise ConfigError(f"a limiter config must be a dict or limit string, got {config!r}")
     policy = config.get("policy")
-    if policy not in FIELDS:
-        raise ConfigError(f"policy must be one of {', '.join(sorted(FIELDS))}; got {policy!r}")
-    unknown = set(config) - FIELDS[policy]
-    if unknown:
-        raise ConfigError(f"{policy} config has unknown fields {sorted(unknown)}")
-    limiter_id = config.get("id")
-    if not isinstance(limiter_id, str) or not limiter_id:
-        raise ConfigError(f"id must be a non-empty string, got {limiter_id!r}")
-    for field in REQUIRED[policy]:
-        if field not in config:
-            raise ConfigError(f"{policy} config {limiter_id!r} needs {field!r}")
-    out: dict[str, Any] = {"policy": policy, "id": limiter_id}
-    if policy == "no_limit":
-        return out
-    out["limit"] = parse_count(config["limit"], "limit")
-    if policy == "token_bucket":
-        rate = Rate.coerce(config["rate"])
-        if out["limit"] / rate.tokens_per_second > MAX_INTERVAL:
-            raise ConfigError(
-                f"a token bucket of limit {out['limit']} refilled at {rate.amount} per "
-                f"{rate.interval:g}s takes more than 100 years to fill; refill it faster"
-            )
-        out["rate"] = rate.to_dict()
-        return out
-    out["interval"] = parse_interval(config["interval"])
-    if policy == "fixed_window":
-        align = config.get("align", "clock")
-        if align not in ALIGNMENTS:
-            raise ConfigError(f"align must be one of {', '.join(ALIGNMENTS)}; got {align!r}")
-        out["align"] = align
-    return out
+    spec = SPECS.get(policy) if isinstance(policy, str) else None
+    if spec is None:
+        raise ConfigError(f"policy must be one of {', '.join(sorted(SPECS))}; got {policy!r}")
+    return spec.normalize(config)
 
 
 def build_policy(config: Mapping[str, Any]) -> LimiterPolicy | None:
     """The policy object for a normalized config (None for `no_limit`)."""
-    policy = config["policy"]
-    if policy == "token_bucket":
-        return TokenBucket(config["limit"], Rate.coerce(config["rate"]))
-    if policy == "fixed_window":
-        return FixedWindow(config["limit"], config["interval"], config["align"])
-    if policy == "sliding_window":
-        return SlidingWindow(config["limit"], config["interval"])
-    return None
+    policy: LimiterPolicy | None = SPECS[config["policy"]].build(config)
+    return policy
 
 
 def check_limit_fits(policy: LimiterPolicy, storage: object) -> None:

@@ -45,7 +45,7 @@ def refused_beyond(result: RateLimit, max_wait: float | None) -> bool:
 
 class Limiter:
     """Decides for one state id. Atomic storages decide in one call; any other storage is
-    driven as lock → fetch → decide → save → unlock (the seed's generic path)."""
+    driven as lock → fetch → decide → save → unlock (the generic path)."""
 
     __slots__ = ("atomic", "clock", "id", "lock", "lock_timeout", "policy", "storage", "time")
 

@@ -84,6 +84,48 @@ class DecisionFunction(Operation):
         return "throttle_django.postgres.DecisionFunction", [], {}
 
 
+class DropSingleDecisionFunction(Operation):
+    """Migration operation: drop the one decision function of the first release (a branch
+    per policy) on PostgreSQL; each policy now has its own, installed by `DecisionFunction`.
+    Reversing it leaves nothing to restore."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        return
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: Any,
+        to_state: Any,
+    ) -> None:
+        if decides_on_server(schema_editor.connection):
+            name = schema_editor.quote_name(f"{_table(to_state)}_decide")
+            schema_editor.execute(
+                f"DROP FUNCTION IF EXISTS {name}(text, text, bigint, float8, text, bigint, "
+                "float8, float8, float8, float8, boolean)",
+                None,
+            )
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: Any,
+        to_state: Any,
+    ) -> None:
+        return
+
+    def describe(self) -> str:
+        return "Drop the single decision function of the first release (PostgreSQL)"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return "throttle_django.postgres.DropSingleDecisionFunction", [], {}
+
+
 def _table(state: Any) -> str:
     return str(state.apps.get_model("throttle_django", "State")._meta.db_table)
 

@@ -76,7 +76,7 @@ class ModelStorage:
     def __repr__(self) -> str:
         return f"ModelStorage(using={self.using!r})"
 
-    # Sync API: the seed's save/fetch/delete, the atomic consume/refund, and cleanup.
+    # Sync API: save/fetch/delete, the atomic consume/refund, and cleanup.
 
     def consume(
         self, policy: LimiterPolicy, id: str, tokens: int, max_wait: float | None, now: float | None

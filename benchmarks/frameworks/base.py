@@ -17,6 +17,7 @@ class AppAdapter(Library, ABC):
     protocol: Protocol
 
     @abstractmethod
-    def app(self, limit: int, period: int) -> Any:
+    def app(self, limit: int, period: int, storage: str | None = None) -> Any:
         """The framework's hello-world app with every request limited to `limit` per
-        `period` seconds per client address: a fixed window in memory, headers on."""
+        `period` seconds per client address: a fixed window, headers on, in memory or in the
+        Redis server at the URL `storage`."""

@@ -1,5 +1,5 @@
 """Flask-Limiter on the Flask hello world: the extension with a default limit keyed by the
-remote address, fixed window (its default strategy) in memory, headers enabled to match
+remote address, fixed window (its default strategy) in memory or Redis, headers enabled to match
 ours."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ class FlaskLimiter(AppAdapter):
     framework = "flask"
     protocol = "wsgi"
 
-    def app(self, limit: int, period: int) -> Any:
+    def app(self, limit: int, period: int, storage: str | None = None) -> Any:
         from flask_limiter import Limiter
         from flask_limiter.util import get_remote_address
 
@@ -26,6 +26,6 @@ class FlaskLimiter(AppAdapter):
             app=app,
             default_limits=[f"{limit} per {period} seconds"],
             headers_enabled=True,
-            storage_uri="memory://",
+            storage_uri=storage or "memory://",
         )
         return app

@@ -1,5 +1,5 @@
 """slowapi on the Starlette hello world: its pure-ASGI middleware with a default limit,
-fixed window (its default strategy) in memory, headers enabled to match ours."""
+fixed window (its default strategy) in memory or Redis, headers enabled to match ours."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class SlowAPI(AppAdapter):
     framework = "starlette"
     protocol = "asgi"
 
-    def app(self, limit: int, period: int) -> Any:
+    def app(self, limit: int, period: int, storage: str | None = None) -> Any:
         from slowapi import Limiter, _rate_limit_exceeded_handler
         from slowapi.errors import RateLimitExceeded
         from slowapi.middleware import SlowAPIASGIMiddleware
@@ -26,7 +26,7 @@ class SlowAPI(AppAdapter):
             key_func=get_remote_address,
             default_limits=[f"{limit} per {period} seconds"],
             headers_enabled=True,
-            storage_uri="memory://",
+            storage_uri=storage or "memory://",
         )
         app = hello_app([Middleware(SlowAPIASGIMiddleware)])
         app.state.limiter = limiter

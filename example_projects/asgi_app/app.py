@@ -1,9 +1,15 @@
 """A small FastAPI app rate limited by `RateLimitMiddleware`.
 
-Settings come from the environment: `THROTTLE_STORAGE_URL` (default `memory://`; e.g.
-`redis://127.0.0.1:6379/0` or `postgresql://…`), `THROTTLE_TRUSTED_PROXIES` (comma-separated
-addresses or networks whose `X-Forwarded-For` is believed) and `THROTTLE_LIMIT` (the limit of
-every request per client, default `5/minute`). Run it with
+Its settings come from the environment variables every example project reads (see
+`example_projects.environment`): `THROTTLE_STORAGE_URL` (default: in memory; e.g.
+`redis://127.0.0.1:6379/0` or `postgresql://…`), `THROTTLE_FALLBACK_URL` and
+`THROTTLE_COOLDOWN` (a `ResilientStorage` in front of it), `THROTTLE_LIMIT` (the limit of
+every request per client, default `5/minute`) and `THROTTLE_POLICY` (its policy, default
+`sliding_window`), `THROTTLE_RULES` (a JSON list of rules; default: 3/minute on
+`POST /login`), `THROTTLE_HEADERS` (default `ietf,legacy`), `THROTTLE_FAIL_OPEN` (default
+`true`; `false` answers 503 while the storage is down), `THROTTLE_TRUSTED_PROXIES`
+(comma-separated addresses or networks whose proxy header is believed),
+`THROTTLE_PROXY_HEADER` and `THROTTLE_KEY`. Run it with
 `uvicorn example_projects.asgi_app.app:app`.
 """
 
@@ -11,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from starlette.middleware import Middleware
 from starlette.responses import StreamingResponse
 
+from example_projects.environment import throttle_settings
 from throttle_asgi import (
     RateLimitMiddleware,
     RateLimitRejected,
@@ -25,47 +33,54 @@ from throttle_asgi import (
     exempt,
     rejection_handler,
 )
-from throttle_core import Clock
+from throttle_core import Clock, parse_limits
 
-STORAGE = os.environ.get("THROTTLE_STORAGE_URL", "memory://")
-TRUSTED = [p for p in os.environ.get("THROTTLE_TRUSTED_PROXIES", "").split(",") if p.strip()]
-LIMIT = os.environ.get("THROTTLE_LIMIT", "5/minute")
+LOGIN_RULE = {"limit": "3/minute", "paths": [r"^/login$"], "methods": ["POST"], "id": "login"}
 
 
 def create_app(
-    storage: str = STORAGE,
+    storage: Any = None,
     *,
-    trusted_proxies: Sequence[str] = TRUSTED,
-    limit: str = LIMIT,
+    trusted_proxies: Sequence[str] | None = None,
+    limit: str | None = None,
     clock: Clock | None = None,
+    environ: Mapping[str, str] = os.environ,
 ) -> FastAPI:
-    """The example app: `limit` on every request, 3/minute on `POST /login`, 2/minute on
-    `/search` (a route dependency), `/health` exempt (it names the worker process that
-    answered), `/stream` streaming."""
+    """The example app, configured by `environ` (arguments given here win over it): its
+    limits on every request, 3/minute on `POST /login` unless `THROTTLE_RULES` says otherwise,
+    2/minute on `/search` (a route dependency), `/health` exempt; `/` and `/health` name the
+    worker process that answered, `/stream` streams."""
+    settings = throttle_settings(environ)
+    if storage is not None:
+        settings["STORAGE"] = storage
+    if trusted_proxies is not None:
+        settings["TRUSTED_PROXIES"] = list(trusted_proxies)
+    if limit is not None:
+        settings["LIMITS"] = parse_limits(limit)
+    rules = settings.pop("RULES", [LOGIN_RULE])
+    options = {name.lower(): value for name, value in settings.items()}
     app = FastAPI(
         title="throttle-suite ASGI example",
         middleware=[
             Middleware(
                 RateLimitMiddleware,
-                limits=[limit],
-                rules=[Rule("3/minute", paths=[r"^/login$"], methods=["POST"], id="login")],
-                storage=storage,
-                trusted_proxies=trusted_proxies,
+                rules=[Rule(**rule) for rule in rules],
                 clock=clock,
+                **options,
             )
         ],
         exception_handlers={RateLimitRejected: rejection_handler},
     )
 
     @app.get("/")
-    async def index() -> dict[str, str]:
-        return {"hello": "world"}
+    async def index() -> dict[str, object]:
+        return {"hello": "world", "worker": os.getpid()}
 
     @app.post("/login")
     async def login() -> dict[str, bool]:
         return {"logged_in": True}
 
-    search_limit = RouteLimit("2/minute", storage=storage, clock=clock)
+    search_limit = RouteLimit("2/minute", storage=settings.get("STORAGE"), clock=clock)
 
     @app.get("/search", dependencies=[Depends(search_limit)])
     async def search(q: str = "") -> dict[str, str]:
@@ -85,6 +100,9 @@ def create_app(
 
         return StreamingResponse(numbers(), media_type="text/plain")
 
+    # Starlette builds its middleware at the first request: build it now, so that a bad
+    # setting stops the server at start-up instead of failing every request.
+    app.middleware_stack = app.build_middleware_stack()
     return app
 
 

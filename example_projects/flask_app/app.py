@@ -1,25 +1,27 @@
 """A small Flask app rate limited by `Throttle`.
 
-Settings come from the same environment variables as the ASGI example:
-`THROTTLE_STORAGE_URL` (default `memory://`; e.g. `redis://127.0.0.1:6379/0` or
-`postgresql://…`), `THROTTLE_TRUSTED_PROXIES` (comma-separated addresses or networks whose
-`X-Forwarded-For` is believed) and `THROTTLE_LIMIT` (the limit of every request per client,
-default `5/minute`; empty: none). Run it with `gunicorn example_projects.flask_app.app:app`.
+Its settings come from the environment variables every example project reads (see
+`example_projects.environment`): `THROTTLE_STORAGE_URL` (default: in memory; e.g.
+`redis://127.0.0.1:6379/0` or `postgresql://…`), `THROTTLE_FALLBACK_URL` and
+`THROTTLE_COOLDOWN`, `THROTTLE_LIMIT` (the limit of every request per client, default
+`5/minute`; empty: none) and `THROTTLE_POLICY`, `THROTTLE_RULES`, `THROTTLE_HEADERS`,
+`THROTTLE_FAIL_OPEN`, `THROTTLE_TRUSTED_PROXIES` (comma-separated addresses or networks
+whose proxy header is believed), `THROTTLE_PROXY_HEADER` and `THROTTLE_KEY`. Run it with
+`gunicorn example_projects.flask_app.app:app`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from flask import Blueprint, Flask, Response, request, stream_with_context
 
-from throttle_core import Clock
+from example_projects.environment import throttle_settings
+from throttle_core import Clock, parse_limits
 from throttle_flask import Throttle
 
-STORAGE = os.environ.get("THROTTLE_STORAGE_URL", "memory://")
-TRUSTED = [p for p in os.environ.get("THROTTLE_TRUSTED_PROXIES", "").split(",") if p.strip()]
-LIMIT = os.environ.get("THROTTLE_LIMIT", "5/minute")
 PASSWORD = "demo"
 """The password `POST /login` accepts (`password=demo` in the form)."""
 
@@ -35,27 +37,31 @@ def plan_limit() -> str:
 
 
 def create_app(
-    storage: str = STORAGE,
+    storage: Any = None,
     *,
-    trusted_proxies: Sequence[str] = TRUSTED,
-    limit: str = LIMIT,
+    trusted_proxies: Sequence[str] | None = None,
+    limit: str | None = None,
     clock: Clock | None = None,
+    environ: Mapping[str, str] = os.environ,
 ) -> Flask:
-    """The example app: `limit` on every request; 3 failed logins a minute on `POST /login`
-    (successful ones are not counted); the `/api` blueprint limited by plan (one counter for
-    the whole blueprint); `/health` exempt (it names the worker process that answered);
-    `/stream` streaming."""
+    """The example app, configured by `environ` (arguments given here win over it): its
+    limits on every request; 3 failed logins a minute on `POST /login` (successful ones are
+    not counted); the `/api` blueprint limited by plan (one counter for the whole blueprint);
+    `/` and `/health` (exempt) name the worker process that answered; `/stream` streams."""
+    settings = throttle_settings(environ)
+    if storage is not None:
+        settings["STORAGE"] = storage
+    if trusted_proxies is not None:
+        settings["TRUSTED_PROXIES"] = list(trusted_proxies)
+    if limit is not None:
+        settings["LIMITS"] = parse_limits(limit) if limit.strip() else []
     app = Flask(__name__)
-    app.config.update(
-        THROTTLE_LIMITS=[limit] if limit.strip() else [],
-        THROTTLE_STORAGE=storage,
-        THROTTLE_TRUSTED_PROXIES=trusted_proxies,
-    )
+    app.config.update({f"THROTTLE_{name}": value for name, value in settings.items()})
     throttle = Throttle(app, clock=clock)
 
     @app.get("/")
-    def index() -> dict[str, str]:
-        return {"hello": "world"}
+    def index() -> dict[str, object]:
+        return {"hello": "world", "worker": os.getpid()}
 
     @app.post("/login")
     @throttle.limit("3/minute", id="login", deduct_when=failed)

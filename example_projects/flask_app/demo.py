@@ -10,13 +10,14 @@ import sys
 import httpx
 
 from example_projects.asgi_app.demo import BURST, COLUMNS, row
-from example_projects.flask_app.server import serve
+from example_projects.server import serve
 
 
 def main() -> int:
     client_ip = f"203.0.113.{random.randint(1, 254)}"
     env = {"THROTTLE_TRUSTED_PROXIES": "127.0.0.1"}
-    with serve("example_projects.flask_app.app:app", env=env) as url:
+    with serve("example_projects.flask_app.app:app", server="gunicorn", env=env) as server:
+        url = server.url
         print(f"serving example_projects/flask_app on {url} (gunicorn, limit 5/minute per client)")
         print(f"GET / x{BURST}, as client {client_ip} behind a trusted proxy (X-Forwarded-For)\n")
         with httpx.Client(base_url=url, headers={"X-Forwarded-For": client_ip}) as client:

@@ -1,5 +1,5 @@
 """The benchmark harness runs: every installed adapter decides correctly, the chart is a valid
-PNG, and a `--quick` run of all six workloads writes a report with our rows in it. Peers are
+PNG, and a `--quick` run of all seven workloads writes a report with our rows in it. Peers are
 installed by `make bench` only, so a peer's adapter is skipped when its library is missing."""
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from benchmarks.frameworks import APP_ADAPTERS, BASELINES, AppAdapter
 from benchmarks.report import DOC_END, DOC_START, refresh_doc
 from benchmarks.services import CommandLog
 from benchmarks.workloads.frameworks import RATES, asgi_rate, wsgi_rate
+from benchmarks.workloads.servers import load as load_of
+from example_projects.server import serve
 
 
 def installed(adapter: Adapter | AppAdapter) -> Adapter | AppAdapter:
@@ -90,9 +92,10 @@ def test_a_quick_run_writes_every_section_with_our_rows(tmp_path: Path, postgres
     assert shutil.which("redis-server"), "the benchmarks start a private redis-server"
     main(["--quick", "--out", str(tmp_path), "--postgres-url", postgres_url])
     report = (tmp_path / "latest.md").read_text()
-    for title in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## Targets"):
+    for title in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 7.", "## Targets"):
         assert title in report
     assert (tmp_path / "latest.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "latest-servers.png").read_bytes()[:4] == b"\x89PNG"
     rows = json.loads((tmp_path / "latest.json").read_text())["rows"]
     ours = {(r["workload"], r["policy"]) for r in rows if r["library"] == OURS.library}
     for workload in ("memory_one_key", "memory_many_keys", "redis", "postgres", "exactness"):
@@ -102,6 +105,8 @@ def test_a_quick_run_writes_every_section_with_our_rows(tmp_path: Path, postgres
     assert all(r["metrics"]["accepted"] == r["metrics"]["limit"] for r in exact)
     counted = [r for r in rows if r["workload"] == "redis" and r["library"] == OURS.library]
     assert all(r["metrics"]["client_commands"] == 1 for r in counted)
+    served = {(r["library"], r["algorithm"]) for r in rows if r["workload"] == "servers"}
+    assert {("none", "starlette"), (OURS.library, "starlette")} <= served
 
 
 def test_the_doc_gets_the_latest_report_between_its_markers(tmp_path: Path) -> None:
@@ -117,3 +122,16 @@ def test_the_doc_gets_the_latest_report_between_its_markers(tmp_path: Path) -> N
     doc.write_text("no markers")
     with pytest.raises(ValueError, match="markers"):
         refresh_doc(doc, "# Title\n")
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_the_load_generator_counts_every_answer_of_a_real_server() -> None:
+    with serve("example_projects.asgi_app.app:app", env={"THROTTLE_LIMIT": "50/minute"}) as app:
+        result = load_of(app.url + "/health", connections=4, seconds=5.0, requests=200)
+    assert result["requests"] == 200
+    assert result["statuses"] == {"200": 200}
+    assert 0 < result["p50_ms"] <= result["p99_ms"]
+    refusing = serve("example_projects.asgi_app.app:app", env={"THROTTLE_LIMIT": "5/minute"})
+    with refusing as app, pytest.raises(RuntimeError, match="429"):
+        load_of(app.url, connections=2, seconds=5.0, requests=20)

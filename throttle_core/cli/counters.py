@@ -14,9 +14,9 @@ from throttle_core.counters import (
     inspect_counter,
     reset_counter,
 )
-from throttle_core.duration import POLICIES_FOR_STRINGS, parse_limits
 from throttle_core.errors import ConfigError
 from throttle_core.ids import state_id
+from throttle_core.limits import POLICIES_FOR_STRINGS, parse_limits
 
 STORAGE_HELP = (
     "the storage the deployment uses: memory://, redis://host:6379/0, rediss://, "

@@ -11,8 +11,9 @@ from typing import Any
 from throttle_core.cli import traffic
 from throttle_core.cli.common import parse_limit
 from throttle_core.cli.simulation import Candidate, Run, Summary, candidates, simulate
-from throttle_core.duration import POLICIES_FOR_STRINGS, parse_interval
+from throttle_core.duration import parse_interval
 from throttle_core.errors import ConfigError
+from throttle_core.limits import POLICIES_FOR_STRINGS
 
 DEFAULT_DURATION = 60.0
 DESCRIPTION = """\

@@ -11,7 +11,6 @@ from typing import Any
 from throttle_core.cli.traffic import DEFAULT_KEY, Request
 from throttle_core.clock import FrozenClock
 from throttle_core.counters import describe_config
-from throttle_core.duration import parse_limits
 from throttle_core.errors import ConfigError
 from throttle_core.factory import (
     CompoundRateLimiterFactory,
@@ -19,6 +18,7 @@ from throttle_core.factory import (
     build_policy,
     normalize_config,
 )
+from throttle_core.limits import parse_limits
 from throttle_core.storage.memory import DEFAULT_MAX_KEYS, InMemoryStorage
 
 SIMULATION_START = 0.0

@@ -1,4 +1,4 @@
-"""Rate-limit response headers in each style of DESIGN.md §5: ietf, draft-7, draft-6, legacy."""
+"""Rate-limit response headers in each style: ietf, draft-7, draft-6, legacy."""
 
 from __future__ import annotations
 

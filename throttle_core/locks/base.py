@@ -1,4 +1,4 @@
-"""The lock interface (the seed's acquire/release/with_lock) and what every lock gets for free."""
+"""The lock interface (acquire/release/with_lock) and what every lock gets for free."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ MAX_SECONDS = 86400.0
 
 @runtime_checkable
 class Lock(Protocol):
-    """The seed's lock: `acquire` returns whether the lock was taken, `release` gives it up,
+    """A lock: `acquire` returns whether the lock was taken, `release` gives it up,
     `with_lock` runs a callback holding it. The limiter itself needs only acquire/release."""
 
     def acquire(self, key: str, ttl: float = DEFAULT_TTL) -> bool: ...
@@ -51,7 +51,7 @@ def check_flag(value: object, name: str) -> bool:
 @runtime_checkable
 class BasicLock(Protocol):
     """All a limiter needs of a lock: `acquire` (True if taken) and `release`, plain methods
-    or coroutines (as the seed's locks are written). Every `Lock` is one."""
+    or coroutines (as locks written for @zeitar/throttle are). Every `Lock` is one."""
 
     def acquire(self, key: str, ttl: float = DEFAULT_TTL) -> Any: ...
 
@@ -82,7 +82,7 @@ def backoff_delays(first: float = 0.001, cap: float = 0.05) -> Generator[float, 
 
 
 def acquire_within(lock: object, key: str, ttl: float, timeout: float) -> None:
-    """Take `lock` for `key`, retrying a lock that says no (as the seed's locks do) until
+    """Take `lock` for `key`, retrying a lock that says no (as a SET NX lock does) until
     `timeout` seconds have passed; then raise `LockError`."""
     deadline = time.monotonic() + timeout
     for delay in backoff_delays():

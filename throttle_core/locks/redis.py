@@ -34,7 +34,7 @@ from throttle_core.locks.base import (
     check_flag,
     check_seconds,
 )
-from throttle_core.storage.redis import is_async_client
+from throttle_core.redis_clients import is_async_client
 
 log = logging.getLogger("throttle_core.locks")
 

@@ -1,16 +1,19 @@
-"""What every policy and state shares: the `Policy` protocol, state encoding, TTL rounding."""
+"""What every policy and state shares: the `Policy` protocols, state encoding, TTL rounding."""
 
 from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from throttle_core.duration import MAX_COUNT
+from throttle_core.duration import MAX_COUNT, describe_seconds
 from throttle_core.errors import InvalidStateError
 from throttle_core.result import RateLimit
+
+if TYPE_CHECKING:
+    from throttle_core.policies.spec import ServerSide
 
 STATE_VERSION = 1
 MAX_TTL_SECONDS = 10_000_000_000
@@ -47,6 +50,16 @@ def count_problem(name: str, value: float, low: float = 0) -> str | None:
     return f"{name} {value!r} is outside [{low!r}, 2**53]"
 
 
+def interval_mismatch(interval: float, config: Mapping[str, Any]) -> str | None:
+    """Why a window of `config` is not the stored window of `interval` seconds, or None."""
+    if interval == config["interval"]:
+        return None
+    return (
+        f"the stored window is {describe_seconds(interval)} long but the limit's is "
+        f"{describe_seconds(config['interval'])}"
+    )
+
+
 class StateBase:
     """Encoding shared by the policy states: `to_dict()` / `from_dict()` with "type" and "v".
 
@@ -56,6 +69,9 @@ class StateBase:
 
     __slots__ = ()
     type: ClassVar[str]
+    id: str
+    timer: float
+    """When the state was last decided on: its expiry counts from here."""
 
     @property
     def expiration_time(self) -> int:
@@ -66,6 +82,25 @@ class StateBase:
         value out of range, or (given the time `now` it is read at) a time further from now
         than any TTL allows. Storages treat such a state as absent, in Python, Lua and SQL."""
         raise NotImplementedError
+
+    def usage(self, now: float) -> tuple[int, float]:
+        """What counts against the limit at `now` and the seconds until nothing does, read
+        from the state alone (a window's state does not carry its limit)."""
+        raise NotImplementedError
+
+    def summary(self, now: float, used: int) -> str:
+        """What is stored, for people ("3 hits in the current 1 min window")."""
+        raise NotImplementedError
+
+    def implied_config(self, id: str) -> dict[str, Any] | None:
+        """The config (named `id`) this state was decided under, when the state carries all of
+        it (a token bucket's does; a window's lacks its limit): None otherwise."""
+        return None
+
+    def mismatch(self, config: Mapping[str, Any]) -> str | None:
+        """Why a limiter of `config` (this state's policy) reads the state otherwise than the
+        one that wrote it, or None."""
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type, "v": STATE_VERSION}
@@ -157,3 +192,22 @@ class Policy(Protocol[S]):
     def window_seconds(self) -> float:
         """The period the limit is expressed over (used by rate-limit headers)."""
         ...
+
+
+Arg = int | float | str
+"""A parameter of a server-side decision: a count, a number of seconds, or a word."""
+
+
+class ServerPolicy(Policy[S], Protocol):
+    """A policy that Redis and PostgreSQL can decide where the state lives: `server` says
+    where its Lua and SQL are, `server_args()` gives the values they read (in the order of
+    `server.params`), and `from_reply` builds the decision from a script's reply (accepted,
+    the time decided at, retry_after, then the fields the script adds)."""
+
+    server: ClassVar[ServerSide]
+
+    def server_args(self) -> tuple[Arg, ...]: ...
+
+    def from_reply(
+        self, accepted: bool, now: float, retry: float, fields: Sequence[bytes | str]
+    ) -> RateLimit: ...

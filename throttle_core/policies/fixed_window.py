@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from throttle_core.duration import parse_count, parse_interval
+from throttle_core.duration import describe_period, describe_seconds, parse_count, parse_interval
 from throttle_core.errors import ConfigError
 from throttle_core.policies.base import (
     MAX_STORED_COUNT,
     MAX_TTL_SECONDS,
+    Arg,
     StateBase,
     count_problem,
     far_from,
+    interval_mismatch,
     ttl_seconds,
+)
+from throttle_core.policies.spec import (
+    INTERVAL,
+    LIMIT,
+    Option,
+    PolicySpec,
+    ServerSide,
+    counted_limit,
+    near,
+    server_file,
 )
 from throttle_core.result import RateLimit
 
@@ -56,6 +68,20 @@ class FixedWindowState(StateBase):
             return f"the windows booked from {self.start!r} end too far from now ({now!r})"
         return far_from(now, self.start, self.timer)
 
+    def usage(self, now: float) -> tuple[int, float]:
+        # A stored state's windows read the same in either alignment.
+        window = FixedWindow(1, self.interval, "first_hit")
+        start, hits = window.windows(self, now)
+        return hits[0], window.result(True, start, hits, 0.0, now).reset_after
+
+    def summary(self, now: float, used: int) -> str:
+        booked = sum(self.hits) - used if len(self.hits) > 1 else 0
+        text = f"{used} hits in the current {describe_seconds(self.interval)} window"
+        return text + (f", {booked} booked in later windows" if booked > 0 else "")
+
+    def mismatch(self, config: Mapping[str, Any]) -> str | None:
+        return interval_mismatch(self.interval, config)
+
 
 class FixedWindow:
     """Accepts iff hits + n ≤ limit in the current window; books later windows to reserve."""
@@ -63,6 +89,16 @@ class FixedWindow:
     name: ClassVar[str] = "fixed_window"
     books_ahead: ClassVar[bool] = True
     state_type: ClassVar[type[FixedWindowState]] = FixedWindowState
+    server: ClassVar[ServerSide] = ServerSide(
+        params=(("limit", "bigint"), ("interval", "float8"), ("align", "text")),
+        lua=server_file("lua/fixed_window.lua"),
+        sql=server_file("sql/fixed_window.sql"),
+        checks=(
+            '@."interval" > 0', f'!exists(@."hits"[*] ? (@ > {MAX_STORED_COUNT}))',
+            near("start"), near("timer"),
+            f'@."start" + @."hits".size() * @."interval" - $now <= {MAX_TTL_SECONDS}',
+        ),
+    )  # fmt: skip
 
     def __init__(self, limit: int, interval: float, align: Align = "clock") -> None:
         if align not in ALIGNMENTS:
@@ -73,6 +109,15 @@ class FixedWindow:
 
     def window_seconds(self) -> float:
         return self.interval
+
+    def server_args(self) -> tuple[Arg, ...]:
+        return self.limit, float(self.interval), self.align
+
+    def from_reply(
+        self, accepted: bool, now: float, retry: float, fields: Sequence[bytes | str]
+    ) -> RateLimit:
+        hits = [int(count) for count in fields[1:]]
+        return self.result(accepted, float(fields[0]), hits, retry, now)
 
     def windows(self, state: FixedWindowState | None, now: float) -> tuple[float, tuple[int, ...]]:
         """The current window's start and the counts of it and of the booked windows after it."""
@@ -156,3 +201,29 @@ class FixedWindow:
         hits = list(windows)
         hits[k] = max(0, hits[k] - tokens)
         return FixedWindowState(state.id, self.interval, start, tuple(hits), now)
+
+
+def _align(value: object) -> Align:
+    if value not in ALIGNMENTS:
+        raise ConfigError(f"align must be one of {', '.join(ALIGNMENTS)}; got {value!r}")
+    return value
+
+
+def _describe(config: Mapping[str, Any]) -> str:
+    text = f"fixed_window, {config['limit']} per {describe_period(config['interval'])}"
+    return text + (" (first-hit windows)" if config.get("align") == "first_hit" else "")
+
+
+SPEC = PolicySpec(
+    name=FixedWindow.name,
+    options={
+        "limit": LIMIT,
+        "interval": INTERVAL,
+        "align": Option(_align, "clock"),
+    },
+    build=lambda c: FixedWindow(c["limit"], c["interval"], c["align"]),
+    describe=_describe,
+    state_type=FixedWindowState,
+    policy_type=FixedWindow,
+    from_limit=counted_limit,
+)

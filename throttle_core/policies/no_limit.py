@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import ClassVar
 
+from throttle_core.policies.spec import PolicySpec
+
 UNLIMITED = sys.maxsize
 
 
@@ -16,3 +18,8 @@ class NoLimit:
 
     def window_seconds(self) -> float:
         return 1.0
+
+
+SPEC = PolicySpec(
+    name=NoLimit.name, options={}, build=lambda config: None, describe=lambda config: "no_limit"
+)

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from throttle_core.duration import parse_count, parse_interval
-from throttle_core.policies.base import StateBase, count_problem, far_from, ttl_seconds
+from throttle_core.duration import describe_period, describe_seconds, parse_count, parse_interval
+from throttle_core.policies.base import (
+    Arg,
+    StateBase,
+    count_problem,
+    far_from,
+    interval_mismatch,
+    ttl_seconds,
+)
+from throttle_core.policies.spec import (
+    INTERVAL,
+    LIMIT,
+    PolicySpec,
+    ServerSide,
+    counted,
+    counted_limit,
+    near,
+    server_file,
+)
 from throttle_core.result import RateLimit
 
 
@@ -36,6 +54,21 @@ class SlidingWindowState(StateBase):
             or far_from(now, self.start, self.timer)
         )
 
+    def usage(self, now: float) -> tuple[int, float]:
+        sliding = SlidingWindow(1, self.interval)
+        start, previous, current = sliding.windows(self, now)
+        reset = sliding.result(True, start, previous, current, 0.0, now).reset_after
+        return sliding.estimate(start, previous, current, now), reset
+
+    def summary(self, now: float, used: int) -> str:
+        return (
+            f"estimate {used} (previous window {self.previous}, current "
+            f"{self.current}, windows of {describe_seconds(self.interval)})"
+        )
+
+    def mismatch(self, config: Mapping[str, Any]) -> str | None:
+        return interval_mismatch(self.interval, config)
+
 
 class SlidingWindow:
     """estimate = floor(previous·(1 − elapsed/I) + current); admits n iff estimate + n ≤ limit.
@@ -48,6 +81,15 @@ class SlidingWindow:
     name: ClassVar[str] = "sliding_window"
     books_ahead: ClassVar[bool] = False
     state_type: ClassVar[type[SlidingWindowState]] = SlidingWindowState
+    server: ClassVar[ServerSide] = ServerSide(
+        params=(("limit", "bigint"), ("interval", "float8")),
+        lua=server_file("lua/sliding_window.lua"),
+        sql=server_file("sql/sliding_window.sql"),
+        checks=(
+            '@."interval" > 0', counted("previous"), counted("current"), near("start"),
+            near("timer"),
+        ),
+    )  # fmt: skip
 
     def __init__(self, limit: int, interval: float) -> None:
         self.limit = parse_count(limit, "limit")
@@ -55,6 +97,15 @@ class SlidingWindow:
 
     def window_seconds(self) -> float:
         return self.interval
+
+    def server_args(self) -> tuple[Arg, ...]:
+        return self.limit, float(self.interval)
+
+    def from_reply(
+        self, accepted: bool, now: float, retry: float, fields: Sequence[bytes | str]
+    ) -> RateLimit:
+        start, previous, current = float(fields[0]), int(fields[1]), int(fields[2])
+        return self.result(accepted, start, previous, current, retry, now)
 
     def windows(self, state: SlidingWindowState | None, now: float) -> tuple[float, int, int]:
         """(start, previous, current) of the window holding `now`."""
@@ -141,3 +192,17 @@ class SlidingWindow:
         else:
             return None
         return SlidingWindowState(state.id, self.interval, start, previous, current, now)
+
+
+SPEC = PolicySpec(
+    name=SlidingWindow.name,
+    options={
+        "limit": LIMIT,
+        "interval": INTERVAL,
+    },
+    build=lambda c: SlidingWindow(c["limit"], c["interval"]),
+    describe=lambda c: f"sliding_window, {c['limit']} per {describe_period(c['interval'])}",
+    state_type=SlidingWindowState,
+    policy_type=SlidingWindow,
+    from_limit=counted_limit,
+)

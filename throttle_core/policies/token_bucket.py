@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from throttle_core.duration import Rate, parse_count
+from throttle_core.duration import Rate, describe_seconds, parse_count
 from throttle_core.errors import ConfigError
 from throttle_core.policies.base import (
     MAX_STORED_COUNT,
+    Arg,
     StateBase,
     count_problem,
     far_from,
     ttl_seconds,
+)
+from throttle_core.policies.spec import (
+    ServerSide,
+    counted,
+    near,
+    rated_spec,
+    server_file,
 )
 from throttle_core.result import RateLimit
 
@@ -43,6 +52,33 @@ class TokenBucketState(StateBase):
             or far_from(now, self.timer)
         )
 
+    def available(self, now: float) -> float:
+        """The tokens in the bucket at `now` (the limit it was decided under)."""
+        elapsed = now - self.timer
+        return min(float(self.limit), self.tokens + (elapsed if elapsed > 0 else 0.0) * self.rate)
+
+    def usage(self, now: float) -> tuple[int, float]:
+        available = self.available(now)
+        return self.limit - max(0, math.floor(available)), (self.limit - available) / self.rate
+
+    def summary(self, now: float, used: int) -> str:
+        return (
+            f"{self.tokens:.3f} tokens of {self.limit} "
+            f"{describe_seconds(max(0.0, now - self.timer))} ago, refilling "
+            f"{self.rate:.4g} per second"
+        )
+
+    def implied_config(self, id: str) -> dict[str, Any] | None:
+        return {
+            "policy": self.type, "id": id, "limit": self.limit,
+            "rate": {"interval": self.limit / self.rate, "amount": self.limit},
+        }  # fmt: skip
+
+    def mismatch(self, config: Mapping[str, Any]) -> str | None:
+        if self.limit == config["limit"]:
+            return None
+        return f"the stored bucket's burst is {self.limit} but the limit's is {config['limit']}"
+
 
 class TokenBucket:
     """available(now) = min(limit, tokens + (now - timer) * rate); a new bucket is full."""
@@ -50,6 +86,15 @@ class TokenBucket:
     name: ClassVar[str] = "token_bucket"
     books_ahead: ClassVar[bool] = True
     state_type: ClassVar[type[TokenBucketState]] = TokenBucketState
+    server: ClassVar[ServerSide] = ServerSide(
+        params=(("limit", "bigint"), ("rate", "float8")),
+        lua=server_file("lua/token_bucket.lua"),
+        sql=server_file("sql/token_bucket.sql"),
+        checks=(
+            '@."rate" > 0', counted("limit", 1), counted("tokens", -MAX_STORED_COUNT),
+            '@."tokens" <= @."limit"', near("timer"),
+        ),
+    )  # fmt: skip
 
     def __init__(self, limit: int, rate: Rate) -> None:
         if not isinstance(rate, Rate):
@@ -68,6 +113,14 @@ class TokenBucket:
         if elapsed <= 0:
             return min(float(self.limit), state.tokens)
         return min(float(self.limit), state.tokens + elapsed * self.per_second)
+
+    def server_args(self) -> tuple[Arg, ...]:
+        return self.limit, float(self.per_second)
+
+    def from_reply(
+        self, accepted: bool, now: float, retry: float, fields: Sequence[bytes | str]
+    ) -> RateLimit:
+        return self.result(accepted, float(fields[0]), retry, now)
 
     def _wait(self, available: float, tokens: int) -> float:
         return 0.0 if available >= tokens else (tokens - available) / self.per_second
@@ -106,3 +159,6 @@ class TokenBucket:
         tokens_back = min(float(self.limit), self.available(state, now) + tokens)
         timer = now if now > state.timer else state.timer
         return TokenBucketState(state.id, self.limit, self.per_second, tokens_back, timer)
+
+
+SPEC = rated_spec(TokenBucket, TokenBucketState, "refilled ")

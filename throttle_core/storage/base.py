@@ -1,4 +1,4 @@
-"""The storage interfaces: the seed's save/fetch/delete, and the atomic consume of built-ins."""
+"""The storage interfaces: save/fetch/delete for any storage, the atomic consume of built-ins."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class LimiterState(Protocol):
 
 @runtime_checkable
 class Storage(Protocol):
-    """The seed's storage: enough for the generic path (lock → fetch → decide → save → unlock).
+    """A storage: save, fetch and delete, for the generic path (lock → fetch → decide → save).
 
     Async twins (`asave`, `afetch`, `adelete`) are optional; without them the sync methods run
     in a worker thread, or are awaited if they are themselves coroutines (hence `object`:

@@ -81,7 +81,7 @@ class InMemoryStorage:
             data.popitem(last=False)
 
     def save(self, state: Any) -> None:
-        """Store `state` (the seed's interface); a state no decision could have written at the
+        """Store `state` (the storage interface); a state no decision could have written at the
         storage's time is not stored, and the one it would replace is dropped (logged)."""
         with self._lock:
             now = self.clock.now()

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, fields
 from importlib.resources import files
@@ -32,14 +32,13 @@ try:
 except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
     raise missing_extra("postgres", error) from error
 from throttle_core.policies import (
-    MAX_STORED_COUNT,
     MAX_TTL_SECONDS,
+    SPECS,
     STATE_VERSION,
-    FixedWindow,
     LimiterPolicy,
-    SlidingWindow,
+    ServerPolicy,
+    ServerSide,
     StateBase,
-    TokenBucket,
 )
 from throttle_core.result import RateLimit
 from throttle_core.storage.decoding import decode_state
@@ -59,8 +58,6 @@ _LARGEST_DOUBLE = "1.7976931348623157e308"
 _SMALLEST_DOUBLE = "4.9406564584124654e-324"
 _IDLE = psycopg.pq.TransactionStatus.IDLE
 NOT_SET_UP = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction)
-DECIDE_FUNCTION = (files("throttle_core.storage") / "postgres.sql").read_text("utf-8")
-"""The decision function's DDL, with the table's names and checks still to fill in."""
 
 
 def table_identifier(table: object) -> tuple[str, ...]:
@@ -92,41 +89,37 @@ def _field_checks(name: str, kind: str) -> list[str]:
     return [*checks, f"{field}.floor() == {field}"] if kind == "int" else checks
 
 
-def _near(field: str) -> str:
-    return f"{field} >= $now - {MAX_TTL_SECONDS} && {field} <= $now + {MAX_TTL_SECONDS}"
-
-
-def _counted(field: str, low: int = 0) -> str:
-    return f"{field} >= {low} && {field} <= {MAX_STORED_COUNT}"
-
-
-_RANGES = {
-    "token_bucket": [
-        '@."rate" > 0', _counted('@."limit"', 1), _counted('@."tokens"', -MAX_STORED_COUNT),
-        '@."tokens" <= @."limit"', _near('@."timer"'),
-    ],
-    "fixed_window": [
-        '@."interval" > 0', f'!exists(@."hits"[*] ? (@ > {MAX_STORED_COUNT}))',
-        _near('@."start"'), _near('@."timer"'),
-        f'@."start" + @."hits".size() * @."interval" - $now <= {MAX_TTL_SECONDS}',
-    ],
-    "sliding_window": [
-        '@."interval" > 0', _counted('@."previous"'), _counted('@."current"'),
-        _near('@."start"'), _near('@."timer"'),
-    ],
-}  # fmt: skip
-"""`StateBase.problem` of each state, as jsonpath filters (`$now`: the time decided at)."""
-
-
-def state_jsonpath(state_type: type[StateBase]) -> str:
+def state_jsonpath(state_type: type[StateBase], ranges: Sequence[str]) -> str:
     """A jsonpath matching the stored dicts that `state_type.from_dict` accepts and a decision
     at `$now` could have written: the fields its dataclass declares, with their JSON types and
-    finite doubles, in the ranges of `StateBase.problem` (the SQL function also requires hit
-    counts written as plain digits, as `from_dict` does)."""
+    finite doubles, within `ranges` (the policy's `server.checks`)."""
     checks = [f'@."type" == "{state_type.type}"', f'@."v" == {STATE_VERSION}']
     for field in fields(state_type):  # type: ignore[arg-type]
         checks += _field_checks(field.name, str(field.type))
-    return "strict $ ? (" + " && ".join(checks + _RANGES[state_type.type]) + ")"
+    return "strict $ ? (" + " && ".join([*checks, *ranges]) + ")"
+
+
+def server_side(policy: object) -> ServerSide:
+    """The server side of `policy`'s class; `TypeError` for a policy without one."""
+    server = getattr(type(policy), "server", None)
+    state_type = getattr(type(policy), "state_type", None)
+    if not isinstance(server, ServerSide) or not isinstance(state_type, type):
+        raise TypeError(
+            f"PostgresStorage cannot decide a {type(policy).__name__} policy: it declares no "
+            "server side (server, server_args())"
+        )
+    return server
+
+
+SERVER_POLICIES: dict[str, type[Any]] = {
+    name: kind
+    for name, spec in SPECS.items()
+    if (kind := spec.policy_type) is not None
+    and isinstance(getattr(kind, "server", None), ServerSide)
+}
+"""The policies whose decision functions `create_table` installs, by name."""
+FRAME = (files("throttle_core.storage") / "sql" / "frame.sql").read_text("utf-8")
+"""The decision function's DDL, with the policy's block, names and checks still to fill in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +149,6 @@ class Statements:
     def __init__(self, table: tuple[str, ...]) -> None:
         *schema, name = table
         self.table = sql.Identifier(*table)
-        self.function = sql.Identifier(*schema, f"{name}_decide")
         index = sql.Identifier(f"{name}_expires_at_idx")
         now = sql.SQL("to_timestamp(coalesce(%s::float8, date_part('epoch', now())))")
         fmt = {"t": self.table, "now": now}
@@ -174,26 +166,17 @@ class Statements:
             "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= {now} "
             "LIMIT %s FOR UPDATE SKIP LOCKED)"
         ).format(**fmt)
-        self.decide = sql.SQL(
-            "SELECT stored_state::text, decided_at FROM {f}(%s, %s, %s::bigint, %s::float8, %s, "
-            "%s::bigint, %s::float8, %s::float8, %s::float8, %s::float8, %s::boolean)"
-        ).format(f=self.function)
-        checks = {
-            f"{cls.type}_valid": sql.Literal(state_jsonpath(cls))
-            for cls in (TokenBucket.state_type, FixedWindow.state_type, SlidingWindow.state_type)
-        }
-        self.create_function = sql.SQL(DECIDE_FUNCTION).format(
-            table=self.table,
-            function=self.function,
-            max_ttl=sql.Literal(MAX_TTL_SECONDS),
-            **checks,
+        self._schema = schema
+        self._name = name
+        self._decide: dict[type[Any], sql.Composed] = {}
+        self.create_function: sql.Composed = sql.SQL(";\n").join(
+            [self._function(policy) for policy in SERVER_POLICIES.values()]
         )
-        """The decision function alone (Django's migrations install it on their table)."""
-        self.drop_function = sql.SQL(
-            "DROP FUNCTION IF EXISTS {f}(text, text, bigint, float8, text, bigint, float8, "
-            "float8, float8, float8, boolean)"
-        ).format(f=self.function)
-        self.create = sql.SQL(";\n").join(
+        """The decision functions alone (Django's migrations install them on their table)."""
+        self.drop_function: sql.Composed = sql.SQL("DROP FUNCTION IF EXISTS {f}").format(
+            f=sql.SQL(", ").join(self.function_of(name) for name in SERVER_POLICIES)
+        )
+        self.create: sql.Composed = sql.SQL(";\n").join(
             [
                 sql.SQL("SELECT pg_advisory_xact_lock(7301, hashtext({name}))").format(
                     name=sql.Literal(".".join(table))
@@ -210,17 +193,38 @@ class Statements:
         )
         self.drop = self.drop_function + sql.SQL("; DROP TABLE IF EXISTS {t}").format(**fmt)
 
+    def function_of(self, policy_name: str) -> sql.Identifier:
+        """The decision function of the policy named `policy_name` on this table."""
+        return sql.Identifier(*self._schema, f"{self._name}_{policy_name}")
 
-def policy_params(policy: LimiterPolicy) -> tuple[str, int, float, str | None]:
-    """A policy as the decision function reads it: name, limit, size (tokens per second for
-    a bucket, the window length otherwise) and alignment."""
-    if isinstance(policy, TokenBucket):
-        return policy.name, policy.limit, policy.per_second, None
-    if isinstance(policy, FixedWindow):
-        return policy.name, policy.limit, float(policy.interval), policy.align
-    if isinstance(policy, SlidingWindow):
-        return policy.name, policy.limit, float(policy.interval), None
-    raise TypeError(f"PostgresStorage cannot decide a {type(policy).__name__} policy")
+    def _function(self, policy: type[Any]) -> sql.Composed:
+        server: ServerSide = policy.server
+        params = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(f"p_{name}"), sql.SQL(kind))
+            for name, kind in server.params
+        )
+        return sql.SQL(FRAME).format(
+            table=self.table,
+            function=self.function_of(policy.name),
+            params=params,
+            valid=sql.Literal(state_jsonpath(policy.state_type, server.checks)),
+            decide=sql.SQL(server.sql.strip()),
+            max_ttl=sql.Literal(MAX_TTL_SECONDS),
+        )
+
+    def decide(self, policy: object) -> sql.Composed:
+        """The statement deciding `policy`: its function called with the shared arguments
+        and the policy's `server_args()`."""
+        kind: type[Any] = type(policy)
+        statement = self._decide.get(kind)
+        if statement is None:
+            server = server_side(policy)
+            casts = sql.SQL("").join(sql.SQL(f", %s::{t}") for _, t in server.params)
+            statement = self._decide[kind] = sql.SQL(
+                "SELECT stored_state::text, decided_at FROM {f}(%s, %s::bigint, %s::float8, "
+                "%s::float8, %s::float8, %s::float8, %s::boolean{casts})"
+            ).format(f=self.function_of(kind.name), casts=casts)
+        return statement
 
 
 def checked_conninfo(conninfo: str) -> str:
@@ -271,17 +275,13 @@ class Programs:
         refund_at: float | None,
         now: float | None,
     ) -> Program[tuple[Any, float]]:
+        statement = self.sql.decide(policy)
+        server_policy: ServerPolicy[Any] = policy  # type: ignore[assignment]
         params = (
-            id,
-            *policy_params(policy),
-            tokens,
-            max_wait,
-            refund_at,
-            now,
-            self._now(),
-            self.durable,
-        )
-        outcome = yield Query(self.sql.decide, params, binary=True)
+            id, tokens, max_wait, refund_at, now, self._now(), self.durable,
+            *server_policy.server_args(),
+        )  # fmt: skip
+        outcome = yield Query(statement, params, binary=True)
         stored, decided_at = outcome.rows[0]
         return self._decode(stored, id, policy, decided_at), decided_at
 
@@ -369,7 +369,7 @@ class PostgresStorage(Programs):
     def __repr__(self) -> str:
         return f"PostgresStorage(table={self.table!r})"
 
-    # The seed's interface, the atomic consume, and maintenance: each a program, run by a shell.
+    # The storage interface, the atomic consume, and maintenance: each a program, run by a shell.
 
     def consume(
         self, policy: LimiterPolicy, id: str, tokens: int, max_wait: float | None, now: float | None

@@ -13,14 +13,16 @@ from hypothesis import strategies as st
 from tests.conftest import START
 from throttle_core import Rate, ReserveNotSupported
 from throttle_core.policies import FixedWindow, LimiterPolicy, SlidingWindow, TokenBucket
+from throttle_core.policies.gcra import GCRA
 
 INTERVALS = [0.7, 1.0, 2.5, 60.0, 3600.0 / 7]
-KINDS = ["token_bucket", "fixed_window:clock", "fixed_window:first_hit", "sliding_window"]
+KINDS = ["token_bucket", "fixed_window:clock", "fixed_window:first_hit", "sliding_window", "gcra"]
 POLICIES: list[LimiterPolicy] = [
     TokenBucket(5, Rate(1.0, 1)),
     FixedWindow(5, 1.0, "clock"),
     FixedWindow(5, 1.0, "first_hit"),
     SlidingWindow(5, 1.0),
+    GCRA(5, Rate(1.0, 1)),
 ]
 ids = (f"diff:{n}" for n in itertools.count())
 
@@ -49,7 +51,7 @@ def landing(policy: LimiterPolicy, state: Any, now: float, tokens: int, step: St
     """The time `step` moves the clock to from `now`."""
     if step.land is None:
         return now + step.advance
-    if isinstance(policy, TokenBucket):
+    if isinstance(policy, TokenBucket | GCRA):
         if step.land == "end":
             return now + policy.decide("", state, now, 0, None)[1].reset_after
         return now + policy.decide("", state, now, max(tokens, 1), 0.0)[1].retry_after
@@ -61,6 +63,7 @@ def landing(policy: LimiterPolicy, state: Any, now: float, tokens: int, step: St
         while k < len(hits) and hits[k] + max(tokens, 1) > policy.limit:
             k += 1
         return start + k * policy.interval
+    assert isinstance(policy, SlidingWindow)
     start, previous, current = policy.windows(state, now)
     if step.land == "end":
         return start + policy.interval
@@ -96,6 +99,8 @@ def scenarios(draw: st.DrawFn, kind: str) -> tuple[LimiterPolicy, float, list[St
     policy: LimiterPolicy
     if kind == "token_bucket":
         policy = TokenBucket(limit, Rate(interval, draw(st.integers(1, 5))))
+    elif kind == "gcra":
+        policy = GCRA(limit, Rate(interval, draw(st.integers(1, 5))))
     elif kind == "sliding_window":
         policy = SlidingWindow(limit, interval)
     else:

@@ -20,6 +20,7 @@ GOOD: dict[str, dict[str, Any]] = {
         "current": 2,
         "timer": START,
     },
+    "gcra": {"limit": 5, "period": 1.0, "base": START, "count": 2, "timer": START},
 }
 """A valid stored state of each policy (with "type", "v" and "id" added), to spoil below."""
 
@@ -40,6 +41,11 @@ IMPLAUSIBLE: dict[str, list[dict[str, Any]]] = {
         {"previous": -5}, {"current": -15}, {"previous": -5, "current": -15},
         {"previous": 10**19}, {"current": 2**53 + 2}, {"start": 1e300}, {"start": -1e300},
         {"timer": 1e300}, {"interval": 0.0}, {"interval": -60.0},
+    ],
+    "gcra": [
+        {"count": -1}, {"count": 2**53 + 2}, {"count": 10**19}, {"limit": 0}, {"limit": 10**19},
+        {"period": 0.0}, {"period": -1.0}, {"base": 1e300}, {"base": -1e300},
+        {"base": START + 1.1e10}, {"timer": 1e300},
     ],
 }  # fmt: skip
 """Changes to GOOD giving values a decision at START never writes: out-of-range or negative
@@ -73,7 +79,8 @@ def spoiled(kind: str) -> list[Any]:
         bad += [{**good, "hits": []}, {**good, "hits": [-1]}, {**good, "hits": [1.5]}]
         bad += [{**good, "hits": [1.0]}, {**good, "hits": ["1"]}, {**good, "hits": 1}]
     else:
-        bad += [{**good, "limit" if kind == "token_bucket" else "previous": 1.5}]
+        whole = {"token_bucket": "limit", "sliding_window": "previous", "gcra": "count"}[kind]
+        bad += [{**good, whole: 1.5}]
     other = next(k for k in GOOD if k != kind)
     return [*bad, {"type": other, "v": 1, "id": "x", **GOOD[other]}, *implausible(kind)]
 

@@ -20,7 +20,12 @@ from tests.conftest import START
 from throttle_core import ConfigError, FrozenClock, RateLimiterFactory, storage_from_url
 from throttle_core.cli import main
 from throttle_core.policies import FixedWindow, FixedWindowState, TokenBucketState
-from throttle_core.storage.postgres import POOL_TIMEOUT, PostgresStorage, split_url
+from throttle_core.storage.postgres import (
+    POOL_TIMEOUT,
+    SERVER_POLICIES,
+    PostgresStorage,
+    split_url,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -46,7 +51,8 @@ def run(url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[An
 def table(postgres_url: str) -> Iterator[str]:
     name = f"storage_{uuid.uuid4().hex[:12]}"
     yield name
-    run(postgres_url, f"DROP TABLE IF EXISTS {name}; DROP FUNCTION IF EXISTS {name}_decide")
+    functions = ", ".join(f"{name}_{policy}" for policy in SERVER_POLICIES)
+    run(postgres_url, f"DROP TABLE IF EXISTS {name}; DROP FUNCTION IF EXISTS {functions}")
 
 
 @pytest.fixture
@@ -341,8 +347,8 @@ def test_one_statement_and_one_round_trip_per_decision(
 def test_decisions_commit_asynchronously_only_in_their_own_transaction(
     postgres_url: str, storage: PostgresStorage
 ) -> None:
-    call = (f"SELECT 1 FROM {storage.table}_decide('k', 'fixed_window', 5, 60, 'clock', 1, 0, "
-            "NULL, NULL, NULL, {durable}); SHOW synchronous_commit")  # fmt: skip
+    call = (f"SELECT 1 FROM {storage.table}_fixed_window('k', 1, 0, NULL, NULL, NULL, "
+            "{durable}, 5, 60, 'clock'); SHOW synchronous_commit")  # fmt: skip
     assert run(postgres_url, call.format(durable="false")) == [("off",)]
     assert run(postgres_url, call.format(durable="true")) == [("on",)]
     with psycopg.connect(postgres_url) as connection:

@@ -4,13 +4,11 @@ asyncio clients) and the contention test."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import pkgutil
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,45 +21,17 @@ import tests.conformance
 from tests.conformance.bench import Bench
 from tests.conftest import START
 from tests.core.storage.contention import CONFIGS, LIMIT, admitted_under_contention
-from tests.redis_support import HOST, RedisServer, free_port, redis_servers
+from tests.redis_support import HOST, RedisServer, cluster_url, redis_cluster
 from throttle_core import FrozenClock, RateLimiterFactory, storage_from_url
 from throttle_core.storage.redis import RedisStorage
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 
-def start_cluster(servers: list[RedisServer]) -> None:
-    """Join `servers` into one cluster of masters and wait until every node says it is ok."""
-    subprocess.run(
-        ["redis-cli", "--cluster", "create", *(f"{HOST}:{s.port}" for s in servers),
-         "--cluster-replicas", "0", "--cluster-yes"],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    for server in servers:
-        client = server.client()
-        while client.cluster("info")["cluster_state"] != "ok":
-            assert time.monotonic() < deadline, "the test cluster never reached cluster_state:ok"
-            time.sleep(0.05)
-        client.close()
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RedisServer]]:
-    """Three cluster-enabled masters (`redis_servers(0, …)` only checks redis-server exists)."""
-    workdir: Path = tmp_path_factory.mktemp("cluster")
-    with redis_servers(0, workdir):
-        servers = [
-            RedisServer(workdir, "--cluster-enabled", "yes", "--cluster-port", str(free_port()),
-                        "--cluster-node-timeout", "5000")
-            for _ in range(3)
-        ]  # fmt: skip
-        try:
-            start_cluster(servers)
-            yield servers
-        finally:
-            for server in servers:
-                server.stop()
+    with redis_cluster(tmp_path_factory.mktemp("cluster")) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +87,7 @@ def test_keys_spread_over_the_masters_and_each_request_key_keeps_one_slot(
 
 
 def test_contention_through_the_cluster_is_exact(cluster: list[RedisServer]) -> None:
-    url = "redis+cluster://" + ",".join(f"{HOST}:{s.port}" for s in cluster)
+    url = cluster_url(cluster)
     prefix = f"test:cluster-contention:{uuid.uuid4().hex}:"
     assert admitted_under_contention(url, prefix) == dict.fromkeys(CONFIGS, LIMIT)
 
@@ -133,3 +103,24 @@ async def test_a_cluster_url_gives_sync_and_asyncio_clients(cluster: list[RedisS
         assert not (await limiter.aconsume(1)).accepted
     storage.close()
     await storage.aclose()
+
+
+async def test_a_fresh_asyncio_cluster_client_under_concurrent_first_use_is_exact(
+    cluster: list[RedisServer],
+) -> None:
+    """redis-py's asyncio RedisCluster, used by many tasks before it has initialized, can
+    run a command twice or fail it; every decision must still count exactly once."""
+    config = {"policy": "fixed_window", "id": "fresh", "limit": 20, "interval": "1 day"}
+
+    async def decide(limiter: Any, delay: float) -> bool:
+        await asyncio.sleep(delay)
+        return bool((await limiter.aconsume()).accepted)
+
+    for run in range(12):
+        storage = storage_from_url(
+            cluster_url(cluster), prefix=f"test:fresh-{run}:{uuid.uuid4().hex}:"
+        )
+        limiter = RateLimiterFactory(config, storage).create("k")
+        accepted = await asyncio.gather(*(decide(limiter, n % 7 * 0.003) for n in range(30)))
+        assert sum(accepted) == 20, f"run {run}"
+        await storage.aclose()

@@ -33,6 +33,7 @@ from throttle_core.policies import (
     TokenBucket,
     state_from_dict,
 )
+from throttle_core.policies.gcra import GCRA
 from throttle_core.storage.redis import RedisStorage
 
 pytestmark = pytest.mark.redis
@@ -100,6 +101,7 @@ LAYOUT_POLICIES = [
     FixedWindow(10, 60.0, "clock"),
     FixedWindow(10, 60.0, "first_hit"),
     SlidingWindow(10, 60.0),
+    GCRA(10, Rate(60.0, 10)),
 ]
 
 
@@ -127,7 +129,7 @@ def test_states_in_other_layouts_are_decoded_in_full(
 ) -> None:
     template, _ = policy.decide("api:/v1", None, START + 1.5, 4, 0.0)
     if not isinstance(policy, SlidingWindow):
-        template, _ = policy.decide("api:/v1", template, START + 2.25, 10, None)  # type: ignore[arg-type]
+        template, _ = policy.decide("api:/v1", template, START + 2.25, 10, None)
     assert template is not None
     now = START + 30.25
     for raw in layouts(template):
@@ -136,9 +138,9 @@ def test_states_in_other_layouts_are_decoded_in_full(
         client.set(storage.key(id), raw)
         if refund:
             storage.refund(policy, id, 3, now, now)
-            expected = policy.refund(state, now, 3, now) or state  # type: ignore[arg-type]
+            expected = policy.refund(state, now, 3, now) or state
         else:
-            new, decided = policy.decide(id, state, now, 2, 0.0)  # type: ignore[arg-type]
+            new, decided = policy.decide(id, state, now, 2, 0.0)
             assert storage.consume(policy, id, 2, 0.0, now) == decided, raw
             expected = new or state
         assert storage.fetch(id) == expected, raw

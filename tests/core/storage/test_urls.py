@@ -8,9 +8,9 @@ import pytest
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 
 from throttle_core import ConfigError, storage_from_url
+from throttle_core.redis_clients import CONNECT_TIMEOUT, SOCKET_TIMEOUT
 from throttle_core.storage import PostgresStorage, RedisStorage
 from throttle_core.storage.postgres import split_url
-from throttle_core.storage.redis import CONNECT_TIMEOUT, SOCKET_TIMEOUT
 
 
 def clients(url: str) -> list[Any]:

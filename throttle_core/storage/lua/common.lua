@@ -1,19 +1,24 @@
 -- Shared head of every policy script (the policy's own file is appended after it).
 -- KEYS[1]: the state's key. ARGV[1], one string because every extra argument costs the client
--- more than splitting it costs the server: "<op> <tokens> <bound> <clock> <limit> <size>
--- <align> <id>". op is c (consume) or r (refund); bound is max_wait ("-": none) for a consume
--- and `at` for a refund; clock is now, or "-" for the server's TIME; size is the refill rate
--- per second (token bucket) or the interval (windows); align is the fixed window's ("-" for
--- the others); id is the state id as a JSON string. Floats travel as text both ways ("%.17g"
--- here, repr in Python), so every value is the exact double the Python policy computes with.
+-- more than splitting it costs the server: "<op> <tokens> <when> <clock> <params> <id>". op is
+-- c (consume) or r (refund); when is max_wait for a consume ("-": no bound) and the time the
+-- tokens were booked for in a refund; clock is now, or "-" for the server's TIME; params are
+-- the policy's own (its `server_args()`, read by its script from `params`); id is the state id
+-- as a JSON string. Floats travel as text both ways ("%.17g" here, repr in Python), so every
+-- value is the exact double the Python policy computes with.
 --
 -- The stored value is the state's JSON exactly as Python's `encode_state` writes it. Each
 -- policy reads that layout with one pattern (a third of what cjson.decode costs) and decodes
 -- anything else in full with `decode`. The arithmetic of the result (remaining, reset_after)
 -- stays in the Python policy: the reply carries what it is computed from.
 local key = KEYS[1]
-local op, count, bound, clock, limit_text, size_text, align, id = string.match(ARGV[1],
-  '^(%a) (%d+) (%S+) (%S+) (%d+) (%S+) (%S+) (.+)$')
+local op, count, when, clock, params = string.match(ARGV[1], '^(%a) (%d+) (%S+) (%S+) (.+)$')
+local max_wait, refund_at = nil, nil
+if op == 'r' then
+  refund_at = when + 0
+elseif when ~= '-' then
+  max_wait = when + 0
+end
 if clock == '-' then
   local t = redis.call('TIME')
   local micros = t[2]
@@ -22,7 +27,7 @@ if clock == '-' then
   end
   clock = t[1] .. '.' .. micros
 end
-local now, tokens, limit, size = clock + 0, count + 0, limit_text + 0, size_text + 0
+local now, tokens = clock + 0, count + 0
 local floor, format, huge = math.floor, string.format, math.huge
 -- The bounds of what a decision stores (throttle_core/policies/base.py): counts up to 2**53,
 -- times within MAX_TTL_SECONDS of now.
@@ -66,7 +71,7 @@ end
 -- The stored value decoded in full: the state of policy `kind` if it has the right type,
 -- version and id, and the fields named in `numbers` are finite numbers and those in
 -- `integers` whole ones; otherwise nil, and `status` says why: "bad" (undecodable) or
--- "other:<type>" (another policy's state).
+-- "other:<type>" (another type's state: Python tells a policy's from an unknown one).
 local function decode(kind, numbers, integers)
   local ok, s = pcall(cjson.decode, raw)
   status = 'bad'
@@ -74,7 +79,7 @@ local function decode(kind, numbers, integers)
     return nil
   end
   if s.type ~= kind then
-    if s.type == 'token_bucket' or s.type == 'fixed_window' or s.type == 'sliding_window' then
+    if type(s.type) == 'string' and #s.type <= 40 and string.match(s.type, '^[%w_]+$') then
       status = 'other:' .. s.type
     end
     return nil
@@ -117,9 +122,9 @@ local function store(json, ttl)
   redis.call('SET', key, json, 'EX', format('%d', seconds))
 end
 
--- Whether a wait exceeds max_wait (read only when there is a wait: most decisions have none).
+-- Whether a wait exceeds max_wait.
 local function beyond(wait)
-  return wait > 0 and bound ~= '-' and wait > bound + 0
+  return max_wait ~= nil and wait > max_wait
 end
 
 -- A decision as one line for the Python policy to build its result from: accepted (1/0), now,

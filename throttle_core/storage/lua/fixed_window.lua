@@ -1,8 +1,9 @@
--- Fixed window (throttle_core/policies/fixed_window.py); size is the interval, align is clock
--- or first_hit.
-local interval = size
+-- Fixed window (throttle_core/policies/fixed_window.py); params: limit, interval, align (clock
+-- or first_hit).
+local limit_text, interval_text, align, id = string.match(params, '^(%d+) (%S+) (%S+) (.+)$')
+local limit, interval = limit_text + 0, interval_text + 0
 local function head(state_id)
-  return '{"type":"fixed_window","v":1,"id":' .. state_id .. ',"interval":' .. size_text
+  return '{"type":"fixed_window","v":1,"id":' .. state_id .. ',"interval":' .. interval_text
     .. ',"start":'
 end
 local mine = head(id)
@@ -127,7 +128,7 @@ end
 
 if op == 'r' then
   if booked then
-    local at = bound + 0
+    local at = refund_at
     local k = floor((at - start) / interval + 1e-9)
     if k >= 0 and k < #hits and hits[k + 1] ~= 0 then
       hits[k + 1] = math.max(0, hits[k + 1] - tokens)

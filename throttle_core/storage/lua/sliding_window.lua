@@ -1,9 +1,10 @@
--- Sliding-window counter (throttle_core/policies/sliding_window.py); size is the interval. The
+-- Sliding-window counter (throttle_core/policies/sliding_window.py); params: limit, interval. The
 -- decision is the estimate's at now; a refusal is never a booking (Python's reserve() raises
 -- ReserveNotSupported for one within max_wait).
-local interval = size
+local limit_text, interval_text, id = string.match(params, '^(%d+) (%S+) (.+)$')
+local limit, interval = limit_text + 0, interval_text + 0
 local function head(state_id)
-  return '{"type":"sliding_window","v":1,"id":' .. state_id .. ',"interval":' .. size_text
+  return '{"type":"sliding_window","v":1,"id":' .. state_id .. ',"interval":' .. interval_text
     .. ',"start":'
 end
 local mine = head(id)
@@ -95,7 +96,7 @@ end
 
 if op == 'r' then
   if first then
-    local at = bound + 0
+    local at = refund_at
     local shift = round_half_even((start - floor(at / interval) * interval) / interval)
     if shift == 0 and current ~= 0 then
       current = math.max(0, current - tokens)

@@ -1,7 +1,9 @@
--- Token bucket (throttle_core/policies/token_bucket.py); size is the refill rate per second.
+-- Token bucket (throttle_core/policies/token_bucket.py); rate is the refill rate per second.
+local limit_text, rate_text, id = string.match(params, '^(%d+) (%S+) (.+)$')
+local limit, rate = limit_text + 0, rate_text + 0
 local function head(state_id)
   return '{"type":"token_bucket","v":1,"id":' .. state_id .. ',"limit":' .. limit_text
-    .. ',"rate":' .. size_text .. ',"tokens":'
+    .. ',"rate":' .. rate_text .. ',"tokens":'
 end
 local mine = head(id)
 
@@ -20,7 +22,7 @@ if raw then
     a, b = string.match(raw, '^(%-?%d[^,]*),"timer":(%-?%d[^}]*)}$', #mine + 1)
   end
   level, timer = finite(a), finite(b)
-  if level and timer and plausible(limit, size, level, timer) then
+  if level and timer and plausible(limit, rate, level, timer) then
     timer_text, stored = b, mine
   else
     level, timer = nil, nil
@@ -37,7 +39,7 @@ local avail = limit
 if level then
   avail = level
   if now - timer > 0 then
-    avail = level + (now - timer) * size
+    avail = level + (now - timer) * rate
   end
   if limit < avail then
     avail = limit
@@ -51,7 +53,7 @@ local function save(state_head, left, left_text)
   if level and not (now > timer) then
     later = timer_text or text(timer)
   end
-  store(state_head .. left_text .. ',"timer":' .. later .. '}', (limit - left) / size)
+  store(state_head .. left_text .. ',"timer":' .. later .. '}', (limit - left) / rate)
 end
 
 if op == 'r' then
@@ -72,7 +74,7 @@ if need == 0 then
 end
 local wait = 0
 if avail < need then
-  wait = (need - avail) / size
+  wait = (need - avail) / rate
 end
 if tokens == 0 then
   return reply(avail >= 0, wait, text(avail))
