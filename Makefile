@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[asgi,flask]' uvicorn gunicorn httpx fastapi
+	$(BIN)/python -m pip install --quiet -e '.[asgi,django,flask]' uvicorn gunicorn httpx fastapi
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
@@ -20,6 +20,8 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP_RUN)
 	$(BIN)/python -m example_projects.asgi_app.demo
+	@echo
+	$(BIN)/python -m example_projects.django_site.demo
 	@echo
 	$(BIN)/python -m example_projects.flask_app.demo
 

@@ -9,6 +9,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from throttle_core.counters import inspect_counter
 from throttle_core.errors import ConfigError
@@ -35,6 +36,8 @@ class Command(BaseCommand):
             report = inspect_counter(storage, counter, key, config)
         except (ConfigError, TypeError) as error:
             raise CommandError(str(error)) from error
+        except DatabaseError as error:
+            raise CommandError(f"{error} (has `manage.py migrate` been run?)") from error
         if options["json"]:
             self.stdout.write(json.dumps(report.to_dict(), indent=2))
             return

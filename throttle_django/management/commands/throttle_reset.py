@@ -7,6 +7,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from throttle_core.counters import reset_counter
 from throttle_core.errors import ConfigError
@@ -32,6 +33,8 @@ class Command(BaseCommand):
             found = reset_counter(storage, counter, key)
         except (ConfigError, TypeError) as error:
             raise CommandError(str(error)) from error
+        except DatabaseError as error:
+            raise CommandError(f"{error} (has `manage.py migrate` been run?)") from error
         if options["verbosity"] >= 1:
             sid = state_id(counter, key)
             if found:
