@@ -29,6 +29,9 @@ DECIDED = "_throttle_decided"
 """The request attribute naming the view limits already decided for it (by the middleware or
 an outer decorator), so no limit is counted twice for one request."""
 
+GLOBAL_DECIDED = "_throttle_global_decided"
+"""The request attribute set by the middleware: the global limits were decided for it."""
+
 _SPECIAL = {"CONTENT_TYPE": "CONTENT_TYPE", "CONTENT_LENGTH": "CONTENT_LENGTH"}
 _META_NAMES: dict[str, str] = {}
 

@@ -13,6 +13,7 @@ from django.urls import Resolver404, resolve
 from throttle_core.http import Decision
 from throttle_django import conf
 from throttle_django.decisions import (
+    GLOBAL_DECIDED,
     add_headers,
     arefusal,
     asoft_limits,
@@ -68,6 +69,7 @@ class RateLimitMiddleware:
         if not limiter.enabled:
             return self.get_response(request)
         target = covering(request)
+        setattr(request, GLOBAL_DECIDED, True)
         mark_decided(request, target.limits)
         view = request_view(request, limiter)
         hard = limiter.check(
@@ -95,6 +97,7 @@ class RateLimitMiddleware:
         if not limiter.enabled:
             return await get_response(request)
         target = covering(request)
+        setattr(request, GLOBAL_DECIDED, True)
         mark_decided(request, target.limits)
         view = request_view(request, limiter, is_async=True)
         hard = await limiter.acheck(
