@@ -262,7 +262,7 @@ class Run:
         return out
 
     def section_asgi(self) -> list[str]:
-        rows = self.of("asgi") + self.of("wsgi")
+        rows = self.of("asgi") + self.of("wsgi") + self.of("django")
         if not rows:
             return []
         out = [
@@ -403,6 +403,27 @@ class Run:
                 None if lower is None else lower >= 3,
             )
         )
+        django = {
+            r.library: r.metrics["added_us"] for r in self.of("django") if "added_us" in r.metrics
+        }
+        ours = django.get(OUR)
+        found.append(
+            Target(
+                "Django: ≤ 15 µs added per request (in-memory storage)",
+                "—" if ours is None else f"{ours:.1f} µs",
+                None if ours is None else ours <= 15,
+            )
+        )
+        lower = self.framework_ratio("django", "django-ratelimit")
+        found.append(
+            Target(
+                "Django: ≥ 4× lower added cost than django-ratelimit",
+                "—"
+                if lower is None
+                else f"{lower:.2f}× (django-ratelimit {django['django-ratelimit']:.1f} µs)",
+                None if lower is None else lower >= 4,
+            )
+        )
         return found
 
     def section_targets(self) -> list[str]:
@@ -438,6 +459,10 @@ class Run:
             if "added_us" in row.metrics and row.library != OUR:
                 lower = self.framework_ratio("wsgi", row.library)
                 found.append((f"6 flask {row.library}/ours", lower, 3.0))
+        for row in self.of("django"):
+            if "added_us" in row.metrics and row.library != OUR:
+                lower = self.framework_ratio("django", row.library)
+                found.append((f"6 django {row.library}/ours", lower, 4.0))
         return [Bar(label, value, target) for label, value, target in found if value is not None]
 
     def framework_ratio(self, workload: str, peer: str) -> float | None:

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from throttle_core.errors import ConfigError
 from throttle_core.http import PASS, Decision, KeySpec, RequestLimiter, ViewLimit
+from throttle_core.http.limiter import USER_KEYS
 from throttle_core.http.views import CostFunction, LimitFunction, LimitValue
 from throttle_django import conf
 from throttle_django.decisions import (
@@ -94,6 +95,15 @@ class Covered(NamedTuple):
     global_limits: bool
     hard: tuple[DjangoLimit, ...] = ()
     soft: tuple[DjangoLimit, ...] = ()
+    keys: frozenset[object] = frozenset()
+
+    def needs_user(self, limiter: RequestLimiter) -> bool:
+        """Whether a limit that may apply counts by user (so the user must be looked up)."""
+        if limiter.needs_user:
+            return True
+        return any(
+            key in USER_KEYS or (key is None and limiter.key in USER_KEYS) for key in self.keys
+        )
 
     @property
     def limits(self) -> tuple[DjangoLimit, ...]:
@@ -133,6 +143,7 @@ def covered(view: Callable[..., Any]) -> Covered:
         not is_exempt(view),
         tuple(item for item in limits if item.block),
         tuple(item for item in limits if not item.block),
+        frozenset(item.key if isinstance(item.key, str | None) else "callable" for item in limits),
     )
 
 

@@ -4,9 +4,13 @@ to, decided as one compound decision before the view runs."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
@@ -28,14 +32,31 @@ from throttle_django.decorators import NOT_ROUTED, Covered, covered
 GetResponse = Callable[[HttpRequest], Any]
 
 
-def covering(request: HttpRequest) -> Covered:
-    """What covers `request`: the view it resolves to with that view's limits, or the global
-    limits alone when no URL matches it (a 404 is counted like any request)."""
+PATHS_KEPT = 4096
+"""Paths whose view the middleware keeps resolved (the least recent evicted beyond)."""
+
+
+@lru_cache(maxsize=PATHS_KEPT)
+def _covering(path: str, urlconf: Any) -> Covered:
     try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        match = resolve(path, urlconf)
     except Resolver404:
         return NOT_ROUTED
     return covered(match.func)
+
+
+def covering(request: HttpRequest) -> Covered:
+    """What covers `request`: the view it resolves to with that view's limits, or the global
+    limits alone when no URL matches it (a 404 is counted like any request). Resolved once
+    per path and URLconf: Django resolves the path again to call the view."""
+    urlconf = getattr(request, "urlconf", None)
+    return _covering(request.path_info, settings.ROOT_URLCONF if urlconf is None else urlconf)
+
+
+@receiver(setting_changed)
+def _urls_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":
+        _covering.cache_clear()
 
 
 class RateLimitMiddleware:
@@ -71,7 +92,7 @@ class RateLimitMiddleware:
         target = covering(request)
         setattr(request, GLOBAL_DECIDED, True)
         mark_decided(request, target.limits)
-        view = request_view(request, limiter)
+        view = request_view(request, limiter, user=target.needs_user(limiter))
         hard = limiter.check(
             view, target.hard, view=target.name, global_limits=target.global_limits
         )
@@ -99,7 +120,7 @@ class RateLimitMiddleware:
         target = covering(request)
         setattr(request, GLOBAL_DECIDED, True)
         mark_decided(request, target.limits)
-        view = request_view(request, limiter, is_async=True)
+        view = request_view(request, limiter, is_async=True, user=target.needs_user(limiter))
         hard = await limiter.acheck(
             view, target.hard, view=target.name, global_limits=target.global_limits
         )

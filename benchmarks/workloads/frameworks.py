@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.frameworks import APP_ADAPTERS, BASELINES, PROTOCOLS, AppAdapter
+from benchmarks.frameworks import APP_ADAPTERS, BASELINES, PROTOCOLS, WORKLOADS, AppAdapter
 from benchmarks.record import Row
 from benchmarks.settings import Services, Settings
 from benchmarks.timing import CPU, Sample, interleaved
@@ -130,7 +130,7 @@ def run(settings: Settings, services: Services) -> list[Row]:
     measured = interleaved(plan, settings.repeats)
     rows = []
     for framework in frameworks:
-        workload = PROTOCOLS[framework]
+        workload = WORKLOADS[framework]
         base = Row(workload, "none", framework, None, "memory")
         base.measured("requests_per_s", measured[f"none/{framework}"])
         rows.append(base)

@@ -314,3 +314,15 @@ async def test_async_user_keys_through_auser() -> None:
         assert await client.alogin(username="dave", password="pw")
         assert await astatuses(client, "/", 2) == [200, 429]
         assert await astatuses(AsyncClient(), "/", 1) == [200]
+
+
+@pytest.mark.django_db
+def test_a_view_limit_keyed_by_user_reads_the_user(seen: list[Any]) -> None:
+    User.objects.create_user("gina", password="pw")
+    User.objects.create_user("hal", password="pw")
+    with limited():
+        gina, hal = Client(), Client()
+        assert gina.login(username="gina", password="pw")
+        assert hal.login(username="hal", password="pw")
+        assert statuses(gina, "/per-user/", 3) == [200, 200, 429]
+        assert statuses(hal, "/per-user/", 2) == [200, 200]
