@@ -29,13 +29,16 @@ def _ratelimited() -> Any:
     return ratelimit(key="ip", rate=RATE["rate"], block=True)(hello)
 
 
-def configure() -> None:
-    """Configure Django for the benchmark (once per process)."""
+def configure() -> bool:
+    """Configure Django for the benchmark (once per process); False when the process had
+    its own settings already (the test suite's), which contenders must then leave alone."""
     from django.conf import settings
 
     if settings.configured:
-        return
+        return OWNED["settings"]
     import django
+
+    OWNED["settings"] = True
 
     settings.configure(
         DEBUG=False,
@@ -50,16 +53,26 @@ def configure() -> None:
         SILENCED_SYSTEM_CHECKS=["django_ratelimit.E003", "django_ratelimit.W001"],
     )
     django.setup()
+    return True
+
+
+OWNED = {"settings": False}
 
 
 def at(path: str, middleware: list[str]) -> Any:
     """A WSGI app answering every request with the view at `path`, through `middleware`."""
-    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
     from django.test import override_settings
+
+    class Request(WSGIRequest):
+        urlconf = __name__
+
+    class Handler(WSGIHandler):
+        request_class = Request
 
     configure()
     with override_settings(MIDDLEWARE=middleware):
-        handler = WSGIHandler()
+        handler = Handler()
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         environ["PATH_INFO"] = path

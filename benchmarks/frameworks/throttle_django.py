@@ -16,15 +16,23 @@ class ThrottleDjango(AppAdapter):
     protocol = "wsgi"
 
     def app(self, limit: int, period: int, storage: str | None = None) -> Any:
-        django.configure()
+        owned = django.configure()
         from django.test import override_settings
 
         from throttle_core import InMemoryStorage
 
         config = {"policy": "fixed_window", "id": "hello", "limit": limit, "interval": period}
-        # Django's settings are the process's: this contender's stay on (the others do not
-        # read THROTTLE).
-        override_settings(
+        throttle = override_settings(
             THROTTLE={"LIMITS": [config], "STORAGE": storage or InMemoryStorage()}
-        ).enable()
-        return django.at(django.PLAIN, ["throttle_django.middleware.RateLimitMiddleware"])
+        )
+        app = django.at(django.PLAIN, ["throttle_django.middleware.RateLimitMiddleware"])
+        if owned:
+            # The benchmark's own settings: this contender's stay on (no other reads them).
+            throttle.enable()
+            return app
+
+        def within(environ: dict[str, Any], start_response: Any) -> Any:
+            with throttle:
+                return app(environ, start_response)
+
+        return within
