@@ -46,7 +46,8 @@ def test_every_adapter_grants_exactly_the_limit_per_key(adapter: Adapter, algori
         limiter.close()
 
 
-@pytest.mark.parametrize("adapter", APP_ADAPTERS, ids=lambda a: a.library)
+@pytest.mark.django_db  # Django's request signals check the database connections
+@pytest.mark.parametrize("adapter", APP_ADAPTERS, ids=lambda a: f"{a.library}-{a.framework}")
 def test_every_app_adapter_answers_200_while_under_its_limit(adapter: AppAdapter) -> None:
     app = installed(adapter).app(1000, 3600)  # type: ignore[union-attr]
     assert RATES[adapter.protocol](app, 20) > 0
@@ -88,6 +89,7 @@ def test_the_chart_is_a_png_of_the_stated_size() -> None:
 @pytest.mark.slow
 @pytest.mark.redis
 @pytest.mark.postgres
+@pytest.mark.django_db  # workload 6's Django site: its request signals check the connections
 def test_a_quick_run_writes_every_section_with_our_rows(tmp_path: Path, postgres_url: str) -> None:
     assert shutil.which("redis-server"), "the benchmarks start a private redis-server"
     main(["--quick", "--out", str(tmp_path), "--postgres-url", postgres_url])
