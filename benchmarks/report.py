@@ -23,7 +23,7 @@ PEER_NAMES = [peer.library for peer in PEERS]
 
 @dataclass(frozen=True)
 class Target:
-    """One goal of DESIGN.md §6 and how this run did: `met` None when it was not measured."""
+    """One performance goal and how this run did: `met` None when it was not measured."""
 
     goal: str
     result: str
@@ -313,7 +313,7 @@ class Run:
         return out + table(head, lines)
 
     def targets(self) -> list[Target]:
-        """DESIGN.md §6, goal by goal."""
+        """The performance goals, goal by goal."""
         found = [
             per_policy(
                 "In memory, one key: ≥ 2× the fastest peer per policy",
@@ -428,7 +428,7 @@ class Run:
 
     def section_targets(self) -> list[str]:
         marks = {True: "met", False: "**not met**", None: "not measured"}
-        out = ["## Targets (DESIGN.md §6)", ""]
+        out = ["## Targets", ""]
         return out + table(
             ["goal", "this run", "verdict"],
             [[t.goal, t.result, marks[t.met]] for t in self.targets()],

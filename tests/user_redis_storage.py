@@ -1,4 +1,4 @@
-"""A user storage on Redis written the way the seed's custom-storage guide writes its
+"""A user storage on Redis written the way @zeitar/throttle's custom-storage guide writes its
 `RedisStorage`: JSON values stored with the state's TTL (SETEX, spelled `set(ex=ttl)` since
 redis-py deprecates `setex`), `state_from_dict` to read back. It has no atomic consume, so the
 limiter drives it on the generic path, with a lock."""

@@ -1,4 +1,4 @@
-"""Conformance backends for the generic path on Redis: the seed-style user storage driven
+"""Conformance backends for the generic path on Redis: the save/fetch/delete user storage driven
 through `RedisLock`, with the sync client and the asyncio client."""
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ class Bench:
 
 
 class DictStorage:
-    """A user storage written the way the seed's guide writes one: JSON in a dict, no TTLs."""
+    """A user storage as @zeitar/throttle's guide writes one: JSON in a dict, no TTLs."""
 
     def __init__(self) -> None:
         self.data: dict[str, str] = {}

@@ -77,8 +77,8 @@ async def test_two_hundred_tasks_admit_exactly_the_limit(make: Any, policy: str)
     assert sum(results) == LIMIT
 
 
-class SeedStyleLock:
-    """A lock written as the seed's guide writes one: acquire answers at once, never waits."""
+class AnswerAtOnceLock:
+    """A lock as @zeitar/throttle's guide writes one: acquire answers at once, never waits."""
 
     def __init__(self) -> None:
         self.held: set[str] = set()
@@ -99,7 +99,7 @@ class SeedStyleLock:
 
 
 def test_a_lock_that_never_waits_is_retried_until_it_is_free() -> None:
-    lock = SeedStyleLock()
+    lock = AnswerAtOnceLock()
     factory = RateLimiterFactory(CONFIGS["fixed_window"], DictStorage(), lock)
     admitted = [0] * 8
 

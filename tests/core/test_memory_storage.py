@@ -1,4 +1,4 @@
-"""InMemoryStorage: the seed interface, TTL expiry, LRU bound, clear."""
+"""InMemoryStorage: save/fetch/delete, TTL expiry, LRU bound, clear."""
 
 from __future__ import annotations
 

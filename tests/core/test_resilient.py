@@ -46,7 +46,7 @@ class FlakyAtomic(InMemoryStorage):
 
 
 class FlakyUserStorage(DictStorage):
-    """A seed-style storage whose server can be taken down."""
+    """A save/fetch/delete user storage whose server can be taken down."""
 
     def __init__(self, outage: Outage) -> None:
         super().__init__()

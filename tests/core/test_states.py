@@ -91,7 +91,7 @@ def test_undecodable_state_is_treated_as_absent_and_logged(
 
 
 class GarbledJsonStorage(DictStorage):
-    """A seed-style storage whose stored JSON is cut short."""
+    """A save/fetch/delete user storage whose stored JSON is cut short."""
 
     def fetch(self, id: str) -> Any:
         return state_from_dict(json.loads('{"type": "token_bu'))

@@ -51,7 +51,7 @@ def test_memory_refuses_to_keep_a_state_no_decision_could_write(
 
 
 class JsonStorage(DictStorage):
-    """The seed's storage, with stored text planted by hand."""
+    """A save/fetch/delete user storage, with stored text planted by hand."""
 
     def plant(self, id: str, data: Any) -> None:
         self.data[id] = data if isinstance(data, str) else stored_text(data)

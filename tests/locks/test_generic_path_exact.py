@@ -1,4 +1,4 @@
-"""The generic path across processes: the seed-style Redis storage with `RedisLock`, hammered
+"""The generic path across processes: the save/fetch/delete Redis storage with `RedisLock`, hammered
 by 4 processes × 2 threads on one key, admits exactly the limit for every policy."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PostgresStorage against the real server: table set-up, the seed's save/fetch/delete,
+"""PostgresStorage against the real server: table set-up, save/fetch/delete,
 expiry and cleanup, bad data, every kind of connection source, URLs, the CLI, and one
 statement per decision."""
 

@@ -1,4 +1,4 @@
-"""RedisStorage on the test server: key layout, the seed's save/fetch/delete, bad stored data,
+"""RedisStorage on the test server: key layout, save/fetch/delete, bad stored data,
 NOSCRIPT recovery, sync/async client mix-ups, URLs, and one EVALSHA per decision."""
 
 from __future__ import annotations
