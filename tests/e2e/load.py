@@ -61,10 +61,13 @@ def send(client: httpx.Client, request: Request) -> Answer:
 
 @contextmanager
 def client(url: str, *, keep_alive: bool = True) -> Iterator[httpx.Client]:
-    """An httpx client for `url` (thread-safe); without `keep_alive` every request opens a
-    new connection, so the kernel spreads them over the server's workers."""
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64 if keep_alive else 0)
-    with httpx.Client(base_url=url, limits=limits, timeout=TIMEOUT) as http:
+    """An httpx client for `url` (thread-safe); without `keep_alive` every request asks for
+    `Connection: close`, so each opens a new connection and the kernel spreads them over the
+    server's workers. (A pool told to keep no idle connections closes them from whichever
+    thread returns one, and under load another thread's read then fails with EBADF.)"""
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    headers = {} if keep_alive else {"Connection": "close"}
+    with httpx.Client(base_url=url, limits=limits, timeout=TIMEOUT, headers=headers) as http:
         yield http
 
 
