@@ -127,12 +127,18 @@ def test_head_reads_the_first_lines_of_the_demo() -> None:
     assert done.returncode in (0, 141)
 
 
+def _interruptible() -> None:
+    """Give the command the default SIGINT disposition: a suite started in the background by a
+    shell inherits SIGINT ignored, and Python then leaves Ctrl-C ignored too."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_quietly_with_130(tmp_path: Path) -> None:
     fifo = tmp_path / "traffic.csv"
     os.mkfifo(fifo)
     process = subprocess.Popen(
         [str(THROTTLE), "simulate", "5/s", "--traffic", f"csv:{fifo}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + TIMEOUT
