@@ -30,6 +30,13 @@ from throttle_core.policies import (
 from throttle_core.policies.base import Arg
 from throttle_core.result import RateLimit
 from throttle_core.storage.decoding import decode_state, dropped, foreign
+from throttle_core.storage.redis_wire import (
+    Connections,
+    Pipelines,
+    command_head,
+    is_plain,
+    packed,
+)
 
 log = logging.getLogger("throttle_core.storage")
 
@@ -44,11 +51,21 @@ class LuaScript:
 
     text: str
     sha: str
+    evalsha: bytes
+    """The RESP head of `EVALSHA sha 1`, to which a call appends its key and argument."""
+    eval: bytes
+    """The RESP head of `EVAL text 1`, for a server that has not cached the script."""
 
     @classmethod
     def load(cls, source: str) -> LuaScript:
         text = COMMON + source
-        return cls(text, hashlib.sha1(text.encode("utf-8")).hexdigest())
+        sha = hashlib.sha1(text.encode("utf-8")).hexdigest()
+        return cls(
+            text,
+            sha,
+            command_head("EVALSHA", sha, "1", arguments=5),
+            command_head("EVAL", text, "1", arguments=5),
+        )
 
 
 COMMON = (files("throttle_core.storage") / "lua" / "common.lua").read_text("utf-8")
@@ -109,6 +126,16 @@ class ScriptCall(NamedTuple):
     argv: str
     policy: ServerPolicy[Any]
 
+    def command(self, full: bool) -> bytes:
+        """The call packed in RESP: EVALSHA, or EVAL of the script's text when `full`."""
+        return packed(self.script.eval if full else self.script.evalsha, self.key, self.argv)
+
+    def arguments(self, full: bool) -> tuple[str | int, ...]:
+        """The call as `execute_command` arguments."""
+        if full:
+            return ("EVAL", self.script.text, 1, self.key, self.argv)
+        return ("EVALSHA", self.script.sha, 1, self.key, self.argv)
+
 
 def json_string(text: str) -> str:
     """`text` as a JSON string, exactly as `json.dumps` writes it (plain text the cheap way)."""
@@ -166,6 +193,8 @@ class RedisStorage:
         self._owned: list[Any] = []
         self._guard = threading.Lock()
         self._names: dict[str, tuple[str, str]] = {}
+        self._senders: dict[bool, tuple[Any, Sender]] = {}
+        self._pipelines = Pipelines()
 
     @classmethod
     def lazy(
@@ -217,6 +246,14 @@ class RedisStorage:
                 client = self._clients[is_async] = make()
                 self._owned.append(client)
         return client
+
+    def _sender(self, is_async: bool, method: str) -> tuple[Any, Sender]:
+        """The client for `method` and how script calls are sent to it (decided once)."""
+        found = self._senders.get(is_async)
+        if found is None:
+            client = self._client(is_async, method)
+            found = self._senders[is_async] = (client, sender(client, self._pipelines))
+        return found
 
     def close(self) -> None:
         """Close the synchronous client this storage made itself (from a URL)."""
@@ -282,7 +319,7 @@ class RedisStorage:
         now: float | None,
     ) -> RateLimit:
         call = self.consume_call(policy, id, tokens, max_wait, now)
-        return self.decision(call, run_script(self._client(False, "consume"), call))
+        return self.decision(call, run_script(*self._sender(False, "consume"), call))
 
     async def aconsume(
         self,
@@ -293,19 +330,19 @@ class RedisStorage:
         now: float | None,
     ) -> RateLimit:
         call = self.consume_call(policy, id, tokens, max_wait, now)
-        return self.decision(call, await arun_script(self._client(True, "aconsume"), call))
+        return self.decision(call, await arun_script(*self._sender(True, "aconsume"), call))
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
     ) -> RateLimit:
         call = self.refund_call(policy, id, tokens, at, now)
-        return self.decision(call, run_script(self._client(False, "refund"), call))
+        return self.decision(call, run_script(*self._sender(False, "refund"), call))
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
     ) -> RateLimit:
         call = self.refund_call(policy, id, tokens, at, now)
-        return self.decision(call, await arun_script(self._client(True, "arefund"), call))
+        return self.decision(call, await arun_script(*self._sender(True, "arefund"), call))
 
     def consume_call(
         self,
@@ -385,16 +422,32 @@ def not_primary(error: ResponseError) -> RedisConnectionError | None:
     )
 
 
-def run_script(client: Any, call: ScriptCall) -> Any:
+Sender = Callable[[ScriptCall, bool], Any]
+"""Sends a call as EVALSHA (False) or as EVAL of the full text (True); its reply, or an
+awaitable of it."""
+
+
+def sender(client: Any, pipelines: Pipelines) -> Sender:
+    """How calls go to `client`: packed by hand on its pool's connections (pipelined for an
+    asyncio client), or through `execute_command` for clients that route commands
+    themselves (Cluster) or hold a single connection."""
+    if not is_plain(client):
+        return lambda call, full: client.execute_command(*call.arguments(full))
+    if is_async_client(client):
+        return lambda call, full: pipelines.of(client).send(call.command(full))
+    connections = Connections(client)
+    return lambda call, full: connections.send(call.command(full))
+
+
+def run_script(client: Any, send_call: Sender, call: ScriptCall) -> Any:
     """EVALSHA, or EVAL once when the server has not cached the script (NOSCRIPT). A server
     that stopped being the primary has its connections dropped, so that a Sentinel-managed
     client asks Sentinel for the new primary on the next call."""
-    script = call.script
     try:
         try:
-            return client.execute_command("EVALSHA", script.sha, 1, call.key, call.argv)
+            return send_call(call, False)
         except NoScriptError:
-            return client.execute_command("EVAL", script.text, 1, call.key, call.argv)
+            return send_call(call, True)
     except ResponseError as error:
         switch = not_primary(error)
         if switch is None:
@@ -404,18 +457,17 @@ def run_script(client: Any, call: ScriptCall) -> Any:
         raise switch from error
 
 
-async def arun_script(client: Any, call: ScriptCall) -> Any:
+async def arun_script(client: Any, send_call: Sender, call: ScriptCall) -> Any:
     """Async twin of `run_script`. An asyncio cluster client is initialized first: redis-py's
     RedisCluster, when many tasks use it before its first initialization has finished, may
     run a command twice or fail it."""
-    script = call.script
     if hasattr(client, "nodes_manager"):
         await client.initialize()
     try:
         try:
-            return await client.execute_command("EVALSHA", script.sha, 1, call.key, call.argv)
+            return await send_call(call, False)
         except NoScriptError:
-            return await client.execute_command("EVAL", script.text, 1, call.key, call.argv)
+            return await send_call(call, True)
     except ResponseError as error:
         switch = not_primary(error)
         if switch is None:
