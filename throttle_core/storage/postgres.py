@@ -41,7 +41,9 @@ from throttle_core.policies import (
     StateBase,
 )
 from throttle_core.result import RateLimit
+from throttle_core.storage.coalescing import PerLoop
 from throttle_core.storage.decoding import decode_state
+from throttle_core.storage.pg_batches import Batch, Decision, batch_statement
 from throttle_core.storage.url import parse_storage_url, redacted
 
 log = logging.getLogger("throttle_core.storage")
@@ -130,6 +132,9 @@ class Query:
     statement: sql.Composed
     params: tuple[Any, ...] = ()
     binary: bool = False
+    many: sql.Composed | None = None
+    """The statement's batched form (a decision: one call per element of arrays of its
+    parameters), when concurrent ones may be sent together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +173,7 @@ class Statements:
         ).format(**fmt)
         self._schema = schema
         self._name = name
-        self._decide: dict[type[Any], sql.Composed] = {}
+        self._decide: dict[type[Any], tuple[sql.Composed, sql.Composed]] = {}
         self.create_function: sql.Composed = sql.SQL(";\n").join(
             [self._function(policy) for policy in SERVER_POLICIES.values()]
         )
@@ -212,19 +217,25 @@ class Statements:
             max_ttl=sql.Literal(MAX_TTL_SECONDS),
         )
 
-    def decide(self, policy: object) -> sql.Composed:
-        """The statement deciding `policy`: its function called with the shared arguments
-        and the policy's `server_args()`."""
+    def decide(self, policy: object) -> tuple[sql.Composed, sql.Composed]:
+        """The statement deciding `policy` (its function called with the shared arguments
+        and the policy's `server_args()`), and its batched form (`batch_statement`)."""
         kind: type[Any] = type(policy)
-        statement = self._decide.get(kind)
-        if statement is None:
+        statements = self._decide.get(kind)
+        if statements is None:
             server = server_side(policy)
-            casts = sql.SQL("").join(sql.SQL(f", %s::{t}") for _, t in server.params)
-            statement = self._decide[kind] = sql.SQL(
-                "SELECT stored_state::text, decided_at FROM {f}(%s, %s::bigint, %s::float8, "
-                "%s::float8, %s::float8, %s::float8, %s::boolean{casts})"
-            ).format(f=self.function_of(kind.name), casts=casts)
-        return statement
+            types = [*SHARED_PARAMS, *(t for _, t in server.params)]
+            function = self.function_of(kind.name)
+            casts = sql.SQL(", ").join(sql.SQL(f"%s::{t}") for t in types)
+            single = sql.SQL("SELECT stored_state::text, decided_at FROM {f}({casts})").format(
+                f=function, casts=casts
+            )
+            statements = self._decide[kind] = (single, batch_statement(function, types))
+        return statements
+
+
+SHARED_PARAMS = ("text", "bigint", "float8", "float8", "float8", "float8", "boolean")
+"""The types of the arguments every decision function takes first (frame.sql)."""
 
 
 def checked_conninfo(conninfo: str) -> str:
@@ -275,13 +286,13 @@ class Programs:
         refund_at: float | None,
         now: float | None,
     ) -> Program[tuple[Any, float]]:
-        statement = self.sql.decide(policy)
+        single, many = self.sql.decide(policy)
         server_policy: ServerPolicy[Any] = policy  # type: ignore[assignment]
         params = (
             id, tokens, max_wait, refund_at, now, self._now(), self.durable,
             *server_policy.server_args(),
         )  # fmt: skip
-        outcome = yield Query(statement, params, binary=True)
+        outcome = yield Query(single, params, binary=True, many=many)
         stored, decided_at = outcome.rows[0]
         return self._decode(stored, id, policy, decided_at), decided_at
 
@@ -352,6 +363,7 @@ class PostgresStorage(Programs):
         self._owned = False
         self._guard = threading.Lock()
         self._aguard: asyncio.Lock | None = None
+        self._batches = PerLoop(lambda: Batch(self._arun_rows))
         if isinstance(pool_or_conninfo, str):
             self._conninfo = checked_conninfo(pool_or_conninfo)
             self._owned = True
@@ -447,20 +459,37 @@ class PostgresStorage(Programs):
                 raise self._not_set_up(error) from error
 
     async def _adrive(self, program: Program[T]) -> T:
+        """Run `program` on the event loop: each query on a connection of its own turn, and
+        decisions through the loop's `Batch`, so concurrent ones share one statement."""
         if not self._can_async():
             return await asyncio.to_thread(self._drive, program)
+        try:
+            query = next(program)
+            while True:
+                if query.many is not None:
+                    decision = Decision(query.statement, query.many, query.params)
+                    rows = [await self._batches.get().decide(decision)]
+                    outcome = Outcome(rows, 1)
+                else:
+                    outcome = await self._arun(query.statement, query.params, query.binary)
+                query = program.send(outcome)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    async def _arun(
+        self, statement: sql.Composed, params: tuple[Any, ...], binary: bool
+    ) -> Outcome:
         async with self._aconnection() as connection:
             cursor = connection.cursor(row_factory=tuple_row)
             try:
-                query = next(program)
-                while True:
-                    await cursor.execute(query.statement, query.params or None, binary=query.binary)
-                    rows = await cursor.fetchall() if cursor.description is not None else []
-                    query = program.send(Outcome(rows, cursor.rowcount))
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
+                await cursor.execute(statement, params or None, binary=binary)
             except NOT_SET_UP as error:
                 raise self._not_set_up(error) from error
+            rows = await cursor.fetchall() if cursor.description is not None else []
+            return Outcome(rows, cursor.rowcount)
+
+    async def _arun_rows(self, statement: sql.Composed, params: tuple[Any, ...]) -> list[Any]:
+        return (await self._arun(statement, params, True)).rows
 
     def _not_set_up(self, error: psycopg.Error) -> ConfigError:
         return ConfigError(

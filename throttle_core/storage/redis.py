@@ -29,14 +29,9 @@ from throttle_core.policies import (
 )
 from throttle_core.policies.base import Arg
 from throttle_core.result import RateLimit
+from throttle_core.storage.coalescing import PerLoop
 from throttle_core.storage.decoding import decode_state, dropped, foreign
-from throttle_core.storage.redis_wire import (
-    Connections,
-    Pipelines,
-    command_head,
-    is_plain,
-    packed,
-)
+from throttle_core.storage.redis_wire import Connections, Pipeline, command_head, is_plain, packed
 
 log = logging.getLogger("throttle_core.storage")
 
@@ -194,7 +189,6 @@ class RedisStorage:
         self._guard = threading.Lock()
         self._names: dict[str, tuple[str, str]] = {}
         self._senders: dict[bool, tuple[Any, Sender]] = {}
-        self._pipelines = Pipelines()
 
     @classmethod
     def lazy(
@@ -252,7 +246,7 @@ class RedisStorage:
         found = self._senders.get(is_async)
         if found is None:
             client = self._client(is_async, method)
-            found = self._senders[is_async] = (client, sender(client, self._pipelines))
+            found = self._senders[is_async] = (client, sender(client))
         return found
 
     def close(self) -> None:
@@ -427,14 +421,15 @@ Sender = Callable[[ScriptCall, bool], Any]
 awaitable of it."""
 
 
-def sender(client: Any, pipelines: Pipelines) -> Sender:
+def sender(client: Any) -> Sender:
     """How calls go to `client`: packed by hand on its pool's connections (pipelined for an
     asyncio client), or through `execute_command` for clients that route commands
     themselves (Cluster) or hold a single connection."""
     if not is_plain(client):
         return lambda call, full: client.execute_command(*call.arguments(full))
     if is_async_client(client):
-        return lambda call, full: pipelines.of(client).send(call.command(full))
+        pipelines = PerLoop(lambda: Pipeline(client))
+        return lambda call, full: pipelines.get().send(call.command(full))
     connections = Connections(client)
     return lambda call, full: connections.send(call.command(full))
 

@@ -16,14 +16,14 @@ down with it. Cluster clients route each key themselves and keep `execute_comman
 
 from __future__ import annotations
 
-import asyncio
 import os
-import weakref
 from collections.abc import Awaitable
 from typing import Any
 
 import redis
 import redis.asyncio
+
+from throttle_core.storage.coalescing import Coalescer, Waiting, settle
 
 
 def packed(head: bytes, key: str, argv: str) -> bytes:
@@ -105,36 +105,18 @@ def _exchange(connection: Any, command: bytes) -> Any:
 
 
 class Pipeline:
-    """The calls waiting on one asyncio client, on one event loop, sent together."""
+    """The calls waiting on one asyncio client, on one event loop, written together on one
+    connection and answered in order."""
 
     def __init__(self, client: Any) -> None:
         self._pool = client.connection_pool
-        self._waiting: list[tuple[bytes, asyncio.Future[Any]]] = []
-        self._sender: asyncio.Task[None] | None = None
+        self._calls: Coalescer[bytes] = Coalescer(self._send)
 
     def send(self, command: bytes) -> Awaitable[Any]:
         """Queue `command`; the awaitable gives its reply or raises its error."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._waiting.append((command, future))
-        if self._sender is None:
-            self._sender = loop.create_task(self._run())
-        return future
+        return self._calls.submit(command)
 
-    async def _run(self) -> None:
-        try:
-            while self._waiting:
-                batch = [call for call in self._waiting if not call[1].done()]
-                self._waiting = []
-                if batch:
-                    await self._send(batch)
-        finally:
-            self._sender = None
-            for _, future in self._waiting:
-                future.cancel()
-            self._waiting = []
-
-    async def _send(self, batch: list[tuple[bytes, asyncio.Future[Any]]]) -> None:
+    async def _send(self, batch: Waiting[bytes]) -> None:
         connection: Any = None
         unanswered = batch
 
@@ -165,37 +147,3 @@ class Pipeline:
         finally:
             if connection is not None:
                 await self._pool.release(connection)
-
-
-def settle(
-    future: asyncio.Future[Any], reply: Any = None, error: BaseException | None = None
-) -> None:
-    """Give a waiting caller its reply or error, unless it stopped waiting (cancelled)."""
-    if future.done():
-        return
-    if error is None:
-        future.set_result(reply)
-    elif isinstance(error, asyncio.CancelledError):
-        future.cancel()
-    else:
-        future.set_exception(error)
-
-
-class Pipelines:
-    """One `Pipeline` per asyncio client and event loop (a client's connections belong to
-    the loop they were opened on)."""
-
-    def __init__(self) -> None:
-        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Pipeline]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def of(self, client: Any) -> Pipeline:
-        loop = asyncio.get_running_loop()
-        pipelines = self._by_loop.get(loop)
-        if pipelines is None:
-            pipelines = self._by_loop[loop] = {}
-        pipeline = pipelines.get(id(client))
-        if pipeline is None:
-            pipeline = pipelines[id(client)] = Pipeline(client)
-        return pipeline
