@@ -249,8 +249,10 @@ def concurrent(settings: Settings, services: Services) -> list[Row]:
     rows = []
     for label, result in measured.items():
         mode, library, algorithm = label.split("/")
-        policy = algorithm if library == OUR else next(
-            p for p, a in ASYNC_PEERS[library][2].items() if a == algorithm
+        policy = (
+            algorithm
+            if library == OUR
+            else next(p for p, a in ASYNC_PEERS[library][2].items() if a == algorithm)
         )
         row = Row(f"redis_{mode}", library, algorithm, policy, "redis")
         row.measured("decisions_per_s", result)

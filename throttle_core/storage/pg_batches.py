@@ -6,9 +6,10 @@ function once for each of them, in the order they arrived, over `unnest(...) WIT
 ORDINALITY` (one round trip, one plan, one commit for all). The function is VOLATILE, so
 each call sees the rows the calls before it wrote: decisions on one key stay exact.
 
-A batch is one transaction: when the server (or psycopg, before sending) refuses it, nothing of it was written, and each
-of its decisions is run again alone, so an error reaches only the decision it belongs to; a
-lost connection fails them all (the batch may have been committed: never run twice).
+A batch is one transaction: when the server (or psycopg, before sending) refuses it, nothing
+of it was written, and each of its decisions is run again alone, so an error reaches only the
+decision it belongs to; a lost connection fails them all (the batch may have been committed:
+it is never run twice).
 """
 
 from __future__ import annotations
