@@ -249,6 +249,23 @@ class Run:
             ["contender", "decisions/s", "vs UPSERT floor", "statements/decision",
              "round trips/decision"], lines,
         )  # fmt: skip
+        if self.of("postgres_tasks"):
+            out += [
+                "",
+                "Under concurrency: 32 asyncio tasks on one `AsyncConnection` against ours "
+                "awaited one at a time on the same kind of connection (decisions/s):",
+                "",
+            ]
+            out += table(
+                ["policy", "32 tasks", "one at a time", "ratio"],
+                [
+                    [p, rate(many.metrics["decisions_per_s"]), rate(one.metrics["decisions_per_s"]),
+                     ratio(self.own_ratio("postgres_tasks", "postgres_await", p))]
+                    for p in POLICIES
+                    if (many := self.cell("postgres_tasks", OUR, p))
+                    and (one := self.cell("postgres_await", OUR, p))
+                ],
+            )  # fmt: skip
         if not self.cell("postgres", OUR, "token_bucket"):
             out += ["throttle-suite's PostgresStorage was not available in this run.", ""]
         return out
@@ -392,9 +409,14 @@ class Run:
                 lambda v: f"{v:g}", lambda v: v <= 2,
             ),
             per_policy(
-                "PostgreSQL: ≥ 0.5× a raw single-row UPSERT loop",
+                "PostgreSQL: ≥ 0.6× a raw single-row UPSERT loop",
                 {p: self.vs_floor("postgres", p, "UPSERT") for p in POLICIES},
-                ratio, lambda v: v >= 0.5,
+                ratio, lambda v: v >= 0.6,
+            ),
+            per_policy(
+                "PostgreSQL, 32 asyncio tasks: ≥ 2× ours awaited one at a time",
+                {p: self.own_ratio("postgres_tasks", "postgres_await", p) for p in POLICIES},
+                ratio, lambda v: v >= 2,
             ),
         ]  # fmt: skip
         flood = [r for r in self.of("flood") if r.library == OUR]

@@ -11,11 +11,15 @@ single sender writes all the calls waiting at that moment in one write and reads
 replies in order (`Pipeline`). Each call is still its own `EVALSHA`, atomic on the server,
 in the order the calls were made; an error reply goes to its own caller, a lost connection
 to every caller whose reply had not arrived, and a caller that is cancelled takes nothing
-down with it. Cluster clients route each key themselves and keep `execute_command`.
+down with it. The client's `socket_timeout` bounds the reading of a whole batch's replies
+(one timer per batch instead of one per reply). Cluster clients route each key themselves
+and keep `execute_command`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import os
 from collections.abc import Awaitable
 from typing import Any
@@ -118,20 +122,28 @@ class Pipeline:
 
     async def _send(self, batch: Waiting[bytes]) -> None:
         connection: Any = None
-        unanswered = batch
+        answered = 0
 
-        async def exchange() -> None:
-            nonlocal unanswered
-            await connection.send_packed_command(b"".join(command for command, _ in unanswered))
-            while unanswered:
-                future = unanswered[0][1]
+        async def replies() -> None:
+            nonlocal answered
+            for _, future in batch[answered:]:
                 try:
-                    reply = await connection.read_response()
+                    reply = await connection.read_response(timeout=math.inf)
                 except redis.ResponseError as error:
                     settle(future, error=error)
                 else:
                     settle(future, reply)
-                unanswered = unanswered[1:]
+                answered += 1
+
+        async def exchange() -> None:
+            await connection.send_packed_command(b"".join(c for c, _ in batch[answered:]))
+            if connection.socket_timeout is None:
+                return await replies()
+            try:
+                return await asyncio.wait_for(replies(), connection.socket_timeout)
+            except asyncio.TimeoutError:
+                await connection.disconnect()
+                raise redis.TimeoutError("Timeout reading from the Redis server") from None
 
         async def lost(_: BaseException) -> None:
             await connection.disconnect()
@@ -140,7 +152,7 @@ class Pipeline:
             connection = await self._pool.get_connection()
             await connection.retry.call_with_retry(exchange, lost)
         except BaseException as error:
-            for _, future in unanswered:
+            for _, future in batch[answered:]:
                 settle(future, error=error)
             if not isinstance(error, Exception):
                 raise
