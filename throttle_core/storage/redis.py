@@ -12,14 +12,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any, NamedTuple, cast
 
-from throttle_core.errors import ConfigError, missing_extra
-from throttle_core.redis_clients import client_makers, is_async_client
-
-try:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import NoScriptError, ResponseError
-except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
-    raise missing_extra("redis", error) from error
+from throttle_core.errors import ConfigError
 from throttle_core.policies import (
     SPECS,
     STATE_TYPES,
@@ -28,6 +21,13 @@ from throttle_core.policies import (
     ServerSide,
 )
 from throttle_core.policies.base import Arg
+from throttle_core.redis_clients import (
+    NoScriptError,
+    RedisConnectionError,
+    ResponseError,
+    client_makers,
+    is_async_client,
+)
 from throttle_core.result import RateLimit
 from throttle_core.storage.coalescing import PerLoop
 from throttle_core.storage.decoding import decode_state, dropped, foreign

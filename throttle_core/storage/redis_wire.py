@@ -24,9 +24,7 @@ import os
 from collections.abc import Awaitable
 from typing import Any
 
-import redis
-import redis.asyncio
-
+from throttle_core.redis_clients import AsyncRedis, Redis, ResponseError, redis
 from throttle_core.storage.coalescing import Coalescer, Waiting, settle
 
 
@@ -50,7 +48,7 @@ def is_plain(client: Any) -> bool:
     """Whether `client` is a redis-py client over a connection pool (not a cluster, not a
     single-connection client, not one whose `execute_command` a subclass replaced), so
     that its connections can carry hand-packed commands."""
-    kind = redis.asyncio.Redis if isinstance(client, redis.asyncio.Redis) else redis.Redis
+    kind = AsyncRedis if isinstance(client, AsyncRedis) else Redis
     return (
         isinstance(client, kind)
         and type(client).execute_command is kind.execute_command
@@ -87,7 +85,7 @@ class Connections:
             reply = connection.retry.call_with_retry(
                 lambda: _exchange(connection, command), lambda _: connection.disconnect()
             )
-        except redis.ResponseError:
+        except ResponseError:
             self._idle.append(connection)
             raise
         except BaseException:
@@ -129,7 +127,7 @@ class Pipeline:
             for _, future in batch[answered:]:
                 try:
                     reply = await connection.read_response(timeout=math.inf)
-                except redis.ResponseError as error:
+                except ResponseError as error:
                     settle(future, error=error)
                 else:
                     settle(future, reply)
