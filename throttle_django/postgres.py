@@ -17,7 +17,8 @@ from django.db.migrations.operations.base import Operation
 if TYPE_CHECKING:
     from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-    from throttle_core.storage.postgres import Programs, Statements
+    from throttle_core.storage.pg_schema import Statements
+    from throttle_core.storage.postgres import Programs
 
 
 def decides_on_server(connection: BaseDatabaseWrapper) -> bool:
