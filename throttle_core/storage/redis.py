@@ -36,8 +36,6 @@ from throttle_core.storage.redis_wire import Connections, Pipeline, command_head
 log = logging.getLogger("throttle_core.storage")
 
 DEFAULT_PREFIX = "throttle:"
-REMEMBERED_IDS = 4096
-"""How many state ids a storage keeps the key and JSON form of (forgotten all at once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,13 +130,6 @@ class ScriptCall(NamedTuple):
         return ("EVALSHA", self.script.sha, 1, self.key, self.argv)
 
 
-def json_string(text: str) -> str:
-    """`text` as a JSON string, exactly as `json.dumps` writes it (plain text the cheap way)."""
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
-    return json.dumps(text)
-
-
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
@@ -187,7 +178,6 @@ class RedisStorage:
         self._makers = makers
         self._owned: list[Any] = []
         self._guard = threading.Lock()
-        self._names: dict[str, tuple[str, str]] = {}
         self._senders: dict[bool, tuple[Any, Sender]] = {}
 
     @classmethod
@@ -364,18 +354,9 @@ class RedisStorage:
         now: float | None,
     ) -> ScriptCall:
         plan = policy_script(cast(Hashable, policy))
-        key, name = self._names.get(id) or self._name(id)
         clock = "-" if now is None else repr(float(now))
-        argv = f"{op} {tokens} {when} {clock} {plan.params} {name}"
-        return ScriptCall(plan.script, key, argv, policy)  # type: ignore[arg-type]
-
-    def _name(self, id: str) -> tuple[str, str]:
-        """The key of state `id` and the id as JSON, remembered for the ids seen lately (a
-        limiter's id comes back with every request of its client)."""
-        if len(self._names) >= REMEMBERED_IDS:
-            self._names.clear()
-        names = self._names[id] = (self.key(id), json_string(id))
-        return names
+        argv = f"{op} {tokens} {when} {clock} {plan.params} {json.dumps(id)}"
+        return ScriptCall(plan.script, self.key(id), argv, policy)  # type: ignore[arg-type]
 
     def decision(self, call: ScriptCall, reply: bytes | str) -> RateLimit:
         """The `RateLimit` of a script's reply line (accepted, now, retry_after, status, then
