@@ -203,7 +203,31 @@ class Run:
                     for r in counted
                 ],
             )  # fmt: skip
+        if self.of("redis_tasks"):
+            out += [
+                "",
+                "Under concurrency (decisions/s): 64 asyncio tasks on one client, each library's "
+                "asyncio API; the last column divides ours by ours awaited one at a time.",
+                "",
+            ]
+            lines = self.policy_table("redis_tasks", "decisions_per_s", rate)
+            lines[0] += " ours / ours one at a time | ours, 8 threads on one sync client |"
+            lines[1] += " --- | --- |"
+            for i, policy in enumerate(POLICIES):
+                threads = self.cell("redis_threads", OUR, policy)
+                lines[2 + i] += (
+                    f" {ratio(self.own_ratio('redis_tasks', 'redis_await', policy))} |"
+                    f" {rate(threads.metrics['decisions_per_s']) if threads else '—'} |"
+                )
+            out += [*lines, ""]
         return out
+
+    def own_ratio(self, workload: str, alone: str, policy: str) -> float | None:
+        """Ours in `workload` over ours in `alone` (the same call, one at a time)."""
+        many, one = self.cell(workload, OUR, policy), self.cell(alone, OUR, policy)
+        if not many or not one:
+            return None
+        return many.metrics["decisions_per_s"] / one.metrics["decisions_per_s"]
 
     def section_postgres(self) -> list[str]:
         rows = self.of("postgres")
@@ -225,6 +249,23 @@ class Run:
             ["contender", "decisions/s", "vs UPSERT floor", "statements/decision",
              "round trips/decision"], lines,
         )  # fmt: skip
+        if self.of("postgres_tasks"):
+            out += [
+                "",
+                "Under concurrency: 32 asyncio tasks on one `AsyncConnection` against ours "
+                "awaited one at a time on the same kind of connection (decisions/s):",
+                "",
+            ]
+            out += table(
+                ["policy", "32 tasks", "one at a time", "ratio"],
+                [
+                    [p, rate(many.metrics["decisions_per_s"]), rate(one.metrics["decisions_per_s"]),
+                     ratio(self.own_ratio("postgres_tasks", "postgres_await", p))]
+                    for p in POLICIES
+                    if (many := self.cell("postgres_tasks", OUR, p))
+                    and (one := self.cell("postgres_await", OUR, p))
+                ],
+            )  # fmt: skip
         if not self.cell("postgres", OUR, "token_bucket"):
             out += ["throttle-suite's PostgresStorage was not available in this run.", ""]
         return out
@@ -343,9 +384,24 @@ class Run:
         )
         found += [
             per_policy(
+                "Redis: ≥ 1.1× the best peer per policy",
+                {p: self.vs_best("redis", p, "decisions_per_s") for p in POLICIES},
+                ratio, lambda v: v >= 1.1,
+            ),
+            per_policy(
                 "Redis: ≥ 0.9× a raw EVALSHA loop",
                 {p: self.vs_floor("redis", p, "EVALSHA") for p in POLICIES},
                 ratio, lambda v: v >= 0.9,
+            ),
+            per_policy(
+                "Redis, 64 asyncio tasks: ≥ 3× the best peer's asyncio API",
+                {p: self.vs_best("redis_tasks", p, "decisions_per_s") for p in POLICIES},
+                ratio, lambda v: v >= 3,
+            ),
+            per_policy(
+                "Redis, 64 asyncio tasks: ≥ 3× ours awaited one at a time",
+                {p: self.own_ratio("redis_tasks", "redis_await", p) for p in POLICIES},
+                ratio, lambda v: v >= 3,
             ),
             per_policy(
                 "PostgreSQL: ≤ 2 statements per decision",
@@ -353,9 +409,14 @@ class Run:
                 lambda v: f"{v:g}", lambda v: v <= 2,
             ),
             per_policy(
-                "PostgreSQL: ≥ 0.5× a raw single-row UPSERT loop",
+                "PostgreSQL: ≥ 0.6× a raw single-row UPSERT loop",
                 {p: self.vs_floor("postgres", p, "UPSERT") for p in POLICIES},
-                ratio, lambda v: v >= 0.5,
+                ratio, lambda v: v >= 0.6,
+            ),
+            per_policy(
+                "PostgreSQL, 32 asyncio tasks: ≥ 2× ours awaited one at a time",
+                {p: self.own_ratio("postgres_tasks", "postgres_await", p) for p in POLICIES},
+                ratio, lambda v: v >= 2,
             ),
         ]  # fmt: skip
         flood = [r for r in self.of("flood") if r.library == OUR]

@@ -10,9 +10,9 @@ the state id `RateLimiterFactory(config, storage).create(key)` uses.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from throttle_core.aio import call_async, call_sync
 from throttle_core.clock import Clock, SystemClock
@@ -217,6 +217,53 @@ def _now(clock: Clock | None) -> float:
     return time.time() if clock is None else clock.now()
 
 
+T = TypeVar("T")
+Call = tuple[object, str, tuple[Any, ...]]
+"""One step of a counter operation: call `name(*args)` on an object (a storage, a limiter),
+in whichever world the operation runs (`call_sync` or `call_async`)."""
+Operation = Generator[Call, Any, T]
+
+
+def _run(operation: Operation[T]) -> T:
+    reply: Any = None
+    while True:
+        try:
+            target, name, args = operation.send(reply)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        reply = call_sync(target, name, *args)
+
+
+async def _arun(operation: Operation[T]) -> T:
+    reply: Any = None
+    while True:
+        try:
+            target, name, args = operation.send(reply)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        reply = await call_async(target, name, *args)
+
+
+def _inspection(
+    storage: Any, id: str, key: str | None, config: Config | None, clock: Clock | None
+) -> Operation[CounterReport]:
+    storage, sid, normalized = _prepare(storage, id, key, config)
+    notes: list[str] = []
+    state = _decoded((yield storage, "fetch", (sid,)), notes)
+    normalized = normalized or _implied_config(id, state)
+    if normalized is None:
+        return _report(id, key, sid, state, None, None, _now(clock), notes)
+    peek = yield _peeker(storage, state, normalized, clock).create(key), "consume", (0,)
+    return _report(id, key, sid, state, normalized, peek, peek.now, notes)
+
+
+def _reset(storage: Any, id: str, key: str | None) -> Operation[bool]:
+    storage, sid, _ = _prepare(storage, id, key, None)
+    found = _decoded((yield storage, "fetch", (sid,)), []) is not None
+    yield storage, "delete", (sid,)
+    return found
+
+
 def inspect_counter(
     storage: Any,
     id: str,
@@ -228,14 +275,7 @@ def inspect_counter(
     """Report the counter of config `id` and `key` in `storage`. With `config` (or a stored
     token bucket, which carries its limit) the report holds a peek at it under that limit,
     taken on the storage's own time as a limiter's decision would be; nothing is changed."""
-    storage, sid, normalized = _prepare(storage, id, key, config)
-    notes: list[str] = []
-    state = _decoded(call_sync(storage, "fetch", sid), notes)
-    normalized = normalized or _implied_config(id, state)
-    if normalized is None:
-        return _report(id, key, sid, state, None, None, _now(clock), notes)
-    peek = _peeker(storage, state, normalized, clock).create(key).consume(0)
-    return _report(id, key, sid, state, normalized, peek, peek.now, notes)
+    return _run(_inspection(storage, id, key, config, clock))
 
 
 async def ainspect_counter(
@@ -247,31 +287,18 @@ async def ainspect_counter(
     clock: Clock | None = None,
 ) -> CounterReport:
     """Async twin of `inspect_counter`."""
-    storage, sid, normalized = _prepare(storage, id, key, config)
-    notes: list[str] = []
-    state = _decoded(await call_async(storage, "fetch", sid), notes)
-    normalized = normalized or _implied_config(id, state)
-    if normalized is None:
-        return _report(id, key, sid, state, None, None, _now(clock), notes)
-    peek = await _peeker(storage, state, normalized, clock).create(key).aconsume(0)
-    return _report(id, key, sid, state, normalized, peek, peek.now, notes)
+    return await _arun(_inspection(storage, id, key, config, clock))
 
 
 def reset_counter(storage: Any, id: str, key: str | None = None) -> bool:
     """Delete the counter of config `id` and `key` (it is full again); return whether a live
     state was stored."""
-    storage, sid, _ = _prepare(storage, id, key, None)
-    found = _decoded(call_sync(storage, "fetch", sid), []) is not None
-    call_sync(storage, "delete", sid)
-    return found
+    return _run(_reset(storage, id, key))
 
 
 async def areset_counter(storage: Any, id: str, key: str | None = None) -> bool:
     """Async twin of `reset_counter`."""
-    storage, sid, _ = _prepare(storage, id, key, None)
-    found = _decoded(await call_async(storage, "fetch", sid), []) is not None
-    await call_async(storage, "delete", sid)
-    return found
+    return await _arun(_reset(storage, id, key))
 
 
 def _cleanable(storage: Any, method: str) -> Any:

@@ -1,6 +1,8 @@
 """Redis clients: telling asyncio ones apart, and making them from redis:// URLs.
 
-Both the Redis storage and the Redis locks use this; neither imports the other.
+Both the Redis storage and the Redis locks use this; neither imports the other. It is also
+the one place that imports redis-py, so that a missing `redis` extra is reported the same
+way wherever it is needed: the Redis modules take redis-py's names from here.
 """
 
 from __future__ import annotations
@@ -13,11 +15,27 @@ from urllib.parse import parse_qsl, unquote
 from throttle_core.errors import ConfigError, missing_extra
 
 try:
+    import redis
+    import redis.asyncio
     from redis import Redis
     from redis.asyncio import Redis as AsyncRedis
     from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import NoScriptError, RedisError, ResponseError
 except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
     raise missing_extra("redis", error) from error
+
+__all__ = [
+    "AsyncRedis",
+    "NoScriptError",
+    "Redis",
+    "RedisConnectionError",
+    "RedisError",
+    "ResponseError",
+    "client_makers",
+    "is_async_client",
+    "redis",
+]
 
 
 def is_async_client(client: Any) -> bool:

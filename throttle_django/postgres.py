@@ -17,7 +17,8 @@ from django.db.migrations.operations.base import Operation
 if TYPE_CHECKING:
     from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-    from throttle_core.storage.postgres import Programs, Statements
+    from throttle_core.storage.pg_schema import Statements
+    from throttle_core.storage.postgres import Programs
 
 
 def decides_on_server(connection: BaseDatabaseWrapper) -> bool:
@@ -46,13 +47,18 @@ def _execute(schema_editor: BaseDatabaseSchemaEditor, statement: Any) -> None:
     schema_editor.execute(statement.as_string(None), None)
 
 
-class DecisionFunction(Operation):
-    """Migration operation: create the decision function of the state table on PostgreSQL
-    (through psycopg 3), drop it when reversed; nothing on other databases. Shown by
-    `sqlmigrate`."""
+class OnPostgres(Operation):
+    """A migration operation that runs SQL on the state table's database only where it is
+    PostgreSQL through psycopg 3 (`decides_on_server`), and nothing elsewhere."""
 
     reversible = True
     reduces_to_sql = True
+
+    def forwards(self, schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
+        return
+
+    def backwards(self, schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
+        return
 
     def state_forwards(self, app_label: str, state: Any) -> None:
         return
@@ -65,7 +71,7 @@ class DecisionFunction(Operation):
         to_state: Any,
     ) -> None:
         if decides_on_server(schema_editor.connection):
-            _execute(schema_editor, statements(_table(to_state)).create_function)
+            self.forwards(schema_editor, _table(to_state))
 
     def database_backwards(
         self,
@@ -75,55 +81,42 @@ class DecisionFunction(Operation):
         to_state: Any,
     ) -> None:
         if decides_on_server(schema_editor.connection):
-            _execute(schema_editor, statements(_table(from_state)).drop_function)
+            self.backwards(schema_editor, _table(from_state))
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return f"throttle_django.postgres.{type(self).__name__}", [], {}
+
+
+class DecisionFunction(OnPostgres):
+    """Migration operation: create the decision functions of the state table on PostgreSQL
+    (through psycopg 3), drop them when reversed; nothing on other databases. Shown by
+    `sqlmigrate`."""
+
+    def forwards(self, schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
+        _execute(schema_editor, statements(table).create_function)
+
+    def backwards(self, schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
+        _execute(schema_editor, statements(table).drop_function)
 
     def describe(self) -> str:
         return "Create the rate-limit decision function (PostgreSQL)"
 
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return "throttle_django.postgres.DecisionFunction", [], {}
 
-
-class DropSingleDecisionFunction(Operation):
+class DropSingleDecisionFunction(OnPostgres):
     """Migration operation: drop the one decision function of the first release (a branch
     per policy) on PostgreSQL; each policy now has its own, installed by `DecisionFunction`.
     Reversing it leaves nothing to restore."""
 
-    reversible = True
-    reduces_to_sql = True
-
-    def state_forwards(self, app_label: str, state: Any) -> None:
-        return
-
-    def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: Any,
-        to_state: Any,
-    ) -> None:
-        if decides_on_server(schema_editor.connection):
-            name = schema_editor.quote_name(f"{_table(to_state)}_decide")
-            schema_editor.execute(
-                f"DROP FUNCTION IF EXISTS {name}(text, text, bigint, float8, text, bigint, "
-                "float8, float8, float8, float8, boolean)",
-                None,
-            )
-
-    def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: Any,
-        to_state: Any,
-    ) -> None:
-        return
+    def forwards(self, schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
+        name = schema_editor.quote_name(f"{table}_decide")
+        schema_editor.execute(
+            f"DROP FUNCTION IF EXISTS {name}(text, text, bigint, float8, text, bigint, "
+            "float8, float8, float8, float8, boolean)",
+            None,
+        )
 
     def describe(self) -> str:
         return "Drop the single decision function of the first release (PostgreSQL)"
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return "throttle_django.postgres.DropSingleDecisionFunction", [], {}
 
 
 def _table(state: Any) -> str:

@@ -3,16 +3,23 @@ floor, and the statements and round trips each decision sends (counted on the wi
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from collections.abc import Callable
 
 import psycopg
 from psycopg import sql
 
 from benchmarks.adapters import ADAPTERS, Backend
+from benchmarks.adapters.base import POLICIES
+from benchmarks.adapters.throttle_suite import config
 from benchmarks.record import Row, contenders, fresh_key
 from benchmarks.services import WireCounter
 from benchmarks.settings import Services, Settings
 from benchmarks.timing import Sample, interleaved, throughput
+from throttle_core import RateLimiterFactory
+from throttle_core.storage.postgres import PostgresStorage
 
 LIMIT = 10**9
 PERIOD = 3600
@@ -70,7 +77,7 @@ def run(settings: Settings, services: Services) -> list[Row]:
         counter.close()
         conn.execute(sql.SQL("DROP TABLE {}").format(table))
         conn.close()
-    return rows
+    return rows + concurrent(settings, services)
 
 
 def count(
@@ -87,3 +94,57 @@ def count(
         "statements": counter.statements / decisions,
         "round_trips": counter.round_trips / decisions,
     }
+
+
+TASKS = 32
+
+
+def async_sample(url: str, table: str, policy: str, decisions: int, tasks: int) -> Sample:
+    """Decisions/s of `tasks` asyncio tasks sharing one `AsyncConnection`, each deciding
+    `decisions // tasks` times in a row on one fresh key (after every task decided once)."""
+    keys = itertools.count()
+
+    def run() -> float:
+        async def measure() -> float:
+            connection = await psycopg.AsyncConnection.connect(url, autocommit=True)
+            storage = PostgresStorage(connection, table=table)
+            create = RateLimiterFactory(config(policy, LIMIT, PERIOD), storage).create
+            key = f"{policy}-{next(keys)}"
+
+            async def worker(times: int) -> None:
+                for _ in range(times):
+                    await create(key).aconsume()
+
+            try:
+                await asyncio.gather(*(worker(1) for _ in range(tasks)))
+                start = time.perf_counter()
+                await asyncio.gather(*(worker(decisions // tasks) for _ in range(tasks)))
+                return (decisions // tasks) * tasks / (time.perf_counter() - start)
+            finally:
+                await connection.close()
+
+        return asyncio.run(measure())
+
+    return run
+
+
+def concurrent(settings: Settings, services: Services) -> list[Row]:
+    """Workload 4b, PostgreSQL under concurrency: decisions/s of 32 asyncio tasks on one
+    `AsyncConnection`, and ours awaited one at a time on the same kind of connection."""
+    assert services.postgres_url is not None
+    url, table = services.postgres_url, f"{services.namespace}_async"
+    with psycopg.connect(url, autocommit=True) as connection:
+        PostgresStorage(connection, table=table).create_table()
+    decisions = settings.postgres_hits * 4
+    plan: dict[str, Sample] = {}
+    for policy in POLICIES:
+        plan[f"tasks/{policy}"] = async_sample(url, table, policy, decisions, TASKS)
+        plan[f"await/{policy}"] = async_sample(url, table, policy, decisions // 4, 1)
+    measured = interleaved(plan, settings.server_repeats)
+    rows = []
+    for label, result in measured.items():
+        mode, policy = label.split("/")
+        row = Row(f"postgres_{mode}", "throttle-suite", policy, policy, "postgres")
+        row.measured("decisions_per_s", result)
+        rows.append(row)
+    return rows

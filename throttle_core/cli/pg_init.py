@@ -27,7 +27,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from throttle_core.storage.postgres import pg_init as run_pg_init
+        from throttle_core.storage.pg_init import pg_init as run_pg_init
 
         print(run_pg_init(args.url, args.table))
     except (ThrottleError, ModuleNotFoundError) as error:

@@ -19,13 +19,7 @@ from itertools import count
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
-from throttle_core.errors import ConfigError, LockError, missing_extra
-
-try:
-    import redis
-except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
-    raise missing_extra("redis", error) from error
-
+from throttle_core.errors import ConfigError, LockError
 from throttle_core.locks.base import (
     DEFAULT_TIMEOUT,
     DEFAULT_TTL,
@@ -34,7 +28,7 @@ from throttle_core.locks.base import (
     check_flag,
     check_seconds,
 )
-from throttle_core.redis_clients import is_async_client
+from throttle_core.redis_clients import RedisError, is_async_client
 
 log = logging.getLogger("throttle_core.locks")
 
@@ -51,7 +45,7 @@ return 0
 CLOCK_SLACK = 0.002
 """Seconds taken off every lock's validity for the granularity of server expiry (as Redlock)."""
 
-SERVER_ERRORS = (redis.RedisError, OSError)
+SERVER_ERRORS = (RedisError, OSError)
 MAX_PREFIX = 200
 
 

@@ -12,14 +12,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any, NamedTuple, cast
 
-from throttle_core.errors import ConfigError, missing_extra
-from throttle_core.redis_clients import client_makers, is_async_client
-
-try:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import NoScriptError, ResponseError
-except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
-    raise missing_extra("redis", error) from error
+from throttle_core.errors import ConfigError
 from throttle_core.policies import (
     SPECS,
     STATE_TYPES,
@@ -28,14 +21,21 @@ from throttle_core.policies import (
     ServerSide,
 )
 from throttle_core.policies.base import Arg
+from throttle_core.redis_clients import (
+    NoScriptError,
+    RedisConnectionError,
+    ResponseError,
+    client_makers,
+    is_async_client,
+)
 from throttle_core.result import RateLimit
+from throttle_core.storage.coalescing import PerLoop
 from throttle_core.storage.decoding import decode_state, dropped, foreign
+from throttle_core.storage.redis_wire import Connections, Pipeline, command_head, is_plain, packed
 
 log = logging.getLogger("throttle_core.storage")
 
 DEFAULT_PREFIX = "throttle:"
-REMEMBERED_IDS = 4096
-"""How many state ids a storage keeps the key and JSON form of (forgotten all at once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +44,21 @@ class LuaScript:
 
     text: str
     sha: str
+    evalsha: bytes
+    """The RESP head of `EVALSHA sha 1`, to which a call appends its key and argument."""
+    eval: bytes
+    """The RESP head of `EVAL text 1`, for a server that has not cached the script."""
 
     @classmethod
     def load(cls, source: str) -> LuaScript:
         text = COMMON + source
-        return cls(text, hashlib.sha1(text.encode("utf-8")).hexdigest())
+        sha = hashlib.sha1(text.encode("utf-8")).hexdigest()
+        return cls(
+            text,
+            sha,
+            command_head("EVALSHA", sha, "1", arguments=5),
+            command_head("EVAL", text, "1", arguments=5),
+        )
 
 
 COMMON = (files("throttle_core.storage") / "lua" / "common.lua").read_text("utf-8")
@@ -109,12 +119,15 @@ class ScriptCall(NamedTuple):
     argv: str
     policy: ServerPolicy[Any]
 
+    def command(self, full: bool) -> bytes:
+        """The call packed in RESP: EVALSHA, or EVAL of the script's text when `full`."""
+        return packed(self.script.eval if full else self.script.evalsha, self.key, self.argv)
 
-def json_string(text: str) -> str:
-    """`text` as a JSON string, exactly as `json.dumps` writes it (plain text the cheap way)."""
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
-    return json.dumps(text)
+    def arguments(self, full: bool) -> tuple[str | int, ...]:
+        """The call as `execute_command` arguments."""
+        if full:
+            return ("EVAL", self.script.text, 1, self.key, self.argv)
+        return ("EVALSHA", self.script.sha, 1, self.key, self.argv)
 
 
 def _text(value: Any) -> str:
@@ -165,7 +178,7 @@ class RedisStorage:
         self._makers = makers
         self._owned: list[Any] = []
         self._guard = threading.Lock()
-        self._names: dict[str, tuple[str, str]] = {}
+        self._senders: dict[bool, tuple[Any, Sender]] = {}
 
     @classmethod
     def lazy(
@@ -217,6 +230,14 @@ class RedisStorage:
                 client = self._clients[is_async] = make()
                 self._owned.append(client)
         return client
+
+    def _sender(self, is_async: bool, method: str) -> tuple[Any, Sender]:
+        """The client for `method` and how script calls are sent to it (decided once)."""
+        found = self._senders.get(is_async)
+        if found is None:
+            client = self._client(is_async, method)
+            found = self._senders[is_async] = (client, sender(client))
+        return found
 
     def close(self) -> None:
         """Close the synchronous client this storage made itself (from a URL)."""
@@ -282,7 +303,7 @@ class RedisStorage:
         now: float | None,
     ) -> RateLimit:
         call = self.consume_call(policy, id, tokens, max_wait, now)
-        return self.decision(call, run_script(self._client(False, "consume"), call))
+        return self.decision(call, run_script(*self._sender(False, "consume"), call))
 
     async def aconsume(
         self,
@@ -293,19 +314,19 @@ class RedisStorage:
         now: float | None,
     ) -> RateLimit:
         call = self.consume_call(policy, id, tokens, max_wait, now)
-        return self.decision(call, await arun_script(self._client(True, "aconsume"), call))
+        return self.decision(call, await arun_script(*self._sender(True, "aconsume"), call))
 
     def refund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
     ) -> RateLimit:
         call = self.refund_call(policy, id, tokens, at, now)
-        return self.decision(call, run_script(self._client(False, "refund"), call))
+        return self.decision(call, run_script(*self._sender(False, "refund"), call))
 
     async def arefund(
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
     ) -> RateLimit:
         call = self.refund_call(policy, id, tokens, at, now)
-        return self.decision(call, await arun_script(self._client(True, "arefund"), call))
+        return self.decision(call, await arun_script(*self._sender(True, "arefund"), call))
 
     def consume_call(
         self,
@@ -333,18 +354,9 @@ class RedisStorage:
         now: float | None,
     ) -> ScriptCall:
         plan = policy_script(cast(Hashable, policy))
-        key, name = self._names.get(id) or self._name(id)
         clock = "-" if now is None else repr(float(now))
-        argv = f"{op} {tokens} {when} {clock} {plan.params} {name}"
-        return ScriptCall(plan.script, key, argv, policy)  # type: ignore[arg-type]
-
-    def _name(self, id: str) -> tuple[str, str]:
-        """The key of state `id` and the id as JSON, remembered for the ids seen lately (a
-        limiter's id comes back with every request of its client)."""
-        if len(self._names) >= REMEMBERED_IDS:
-            self._names.clear()
-        names = self._names[id] = (self.key(id), json_string(id))
-        return names
+        argv = f"{op} {tokens} {when} {clock} {plan.params} {json.dumps(id)}"
+        return ScriptCall(plan.script, self.key(id), argv, policy)  # type: ignore[arg-type]
 
     def decision(self, call: ScriptCall, reply: bytes | str) -> RateLimit:
         """The `RateLimit` of a script's reply line (accepted, now, retry_after, status, then
@@ -385,16 +397,33 @@ def not_primary(error: ResponseError) -> RedisConnectionError | None:
     )
 
 
-def run_script(client: Any, call: ScriptCall) -> Any:
+Sender = Callable[[ScriptCall, bool], Any]
+"""Sends a call as EVALSHA (False) or as EVAL of the full text (True); its reply, or an
+awaitable of it."""
+
+
+def sender(client: Any) -> Sender:
+    """How calls go to `client`: packed by hand on its pool's connections (pipelined for an
+    asyncio client), or through `execute_command` for clients that route commands
+    themselves (Cluster) or hold a single connection."""
+    if not is_plain(client):
+        return lambda call, full: client.execute_command(*call.arguments(full))
+    if is_async_client(client):
+        pipelines = PerLoop(lambda: Pipeline(client))
+        return lambda call, full: pipelines.get().send(call.command(full))
+    connections = Connections(client)
+    return lambda call, full: connections.send(call.command(full))
+
+
+def run_script(client: Any, send_call: Sender, call: ScriptCall) -> Any:
     """EVALSHA, or EVAL once when the server has not cached the script (NOSCRIPT). A server
     that stopped being the primary has its connections dropped, so that a Sentinel-managed
     client asks Sentinel for the new primary on the next call."""
-    script = call.script
     try:
         try:
-            return client.execute_command("EVALSHA", script.sha, 1, call.key, call.argv)
+            return send_call(call, False)
         except NoScriptError:
-            return client.execute_command("EVAL", script.text, 1, call.key, call.argv)
+            return send_call(call, True)
     except ResponseError as error:
         switch = not_primary(error)
         if switch is None:
@@ -404,18 +433,17 @@ def run_script(client: Any, call: ScriptCall) -> Any:
         raise switch from error
 
 
-async def arun_script(client: Any, call: ScriptCall) -> Any:
+async def arun_script(client: Any, send_call: Sender, call: ScriptCall) -> Any:
     """Async twin of `run_script`. An asyncio cluster client is initialized first: redis-py's
     RedisCluster, when many tasks use it before its first initialization has finished, may
     run a command twice or fail it."""
-    script = call.script
     if hasattr(client, "nodes_manager"):
         await client.initialize()
     try:
         try:
-            return await client.execute_command("EVALSHA", script.sha, 1, call.key, call.argv)
+            return await send_call(call, False)
         except NoScriptError:
-            return await client.execute_command("EVAL", script.text, 1, call.key, call.argv)
+            return await send_call(call, True)
     except ResponseError as error:
         switch = not_primary(error)
         if switch is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from throttle_core.aio import call_async, call_sync
@@ -152,41 +153,34 @@ class ResilientStorage:
             with self._guard:
                 self._probing = False
 
-    def _call(self, name: str, *args: Any) -> Any:
-        route = self._route()
-        if route == FALLBACK:
-            return call_sync(self.fallback, name, *args)
+    @contextmanager
+    def _on_primary(self, route: str) -> Iterator[None]:
+        """Judge a call on the primary: an answer (or an error of its own) keeps the route,
+        a connection error opens the breaker and is swallowed, so the caller falls back."""
         try:
-            result = call_sync(self.primary, name, *args)
+            yield
         except self.errors as error:
             self._failed(error)
-            return call_sync(self.fallback, name, *args)
         except Exception:
             self._answered(route)
             raise
         except BaseException:
             self._abandoned(route)
             raise
-        self._answered(route)
-        return result
+        else:
+            self._answered(route)
+
+    def _call(self, name: str, *args: Any) -> Any:
+        if (route := self._route()) != FALLBACK:
+            with self._on_primary(route):
+                return call_sync(self.primary, name, *args)
+        return call_sync(self.fallback, name, *args)
 
     async def _acall(self, name: str, *args: Any) -> Any:
-        route = self._route()
-        if route == FALLBACK:
-            return await call_async(self.fallback, name, *args)
-        try:
-            result = await call_async(self.primary, name, *args)
-        except self.errors as error:
-            self._failed(error)
-            return await call_async(self.fallback, name, *args)
-        except Exception:
-            self._answered(route)
-            raise
-        except BaseException:
-            self._abandoned(route)
-            raise
-        self._answered(route)
-        return result
+        if (route := self._route()) != FALLBACK:
+            with self._on_primary(route):
+                return await call_async(self.primary, name, *args)
+        return await call_async(self.fallback, name, *args)
 
     def save(self, state: Any) -> None:
         self._call("save", state)

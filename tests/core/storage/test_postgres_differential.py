@@ -43,7 +43,7 @@ def storage(connection: psycopg.Connection[Any]) -> Iterator[PostgresStorage]:
 
 def expires_at(storage: PostgresStorage, id: str) -> float:
     statement = psycopg.sql.SQL("SELECT date_part('epoch', expires_at) FROM {} WHERE id = %s")
-    with storage._connection() as connection:
+    with storage._connections.connection() as connection:
         row = connection.execute(statement.format(storage.sql.table), (id,), binary=True).fetchone()
     assert row is not None
     return float(row[0])
@@ -77,7 +77,7 @@ def store_raw(storage: PostgresStorage, id: str, data: Any) -> None:
     statement = psycopg.sql.SQL(
         "INSERT INTO {} (id, data, expires_at) VALUES (%s, %s::jsonb, 'infinity')"
     )
-    with storage._connection() as connection:
+    with storage._connections.connection() as connection:
         connection.execute(statement.format(storage.sql.table), (id, text))
 
 
@@ -119,7 +119,7 @@ def test_server_time_decisions_match_python_at_the_time_they_report(
     storage: PostgresStorage, policy: LimiterPolicy
 ) -> None:
     id = next(ids)
-    with storage._connection() as connection:
+    with storage._connections.connection() as connection:
         row = connection.execute("SELECT date_part('epoch', clock_timestamp())").fetchone()
     assert row is not None
     state: Any = None

@@ -262,16 +262,16 @@ def test_a_conninfo_string_gives_owned_pools_for_both_worlds(postgres_url: str, 
     storage = PostgresStorage(postgres_url, table)
     storage.create_table()
     assert consume_all(storage) == EXPECTED
-    assert storage._pool is not None
-    assert storage._pool.timeout == POOL_TIMEOUT
+    assert storage._connections._pool is not None
+    assert storage._connections._pool.timeout == POOL_TIMEOUT
 
     async def both() -> list[bool]:
         async with storage:
             return await aconsume_all(storage)
 
     assert asyncio.run(both()) == EXPECTED
-    assert storage._pool is not None
-    assert storage._pool.closed
+    assert storage._connections._pool is not None
+    assert storage._connections._pool.closed
 
 
 def test_anything_else_is_refused() -> None:

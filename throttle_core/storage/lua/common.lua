@@ -122,6 +122,15 @@ local function store(json, ttl)
   redis.call('SET', key, json, 'EX', format('%d', seconds))
 end
 
+-- The tokens a decision is judged for: a peek (0 tokens; a refund replies as one) says when
+-- one token would be admitted.
+local function needed()
+  if tokens == 0 then
+    return 1
+  end
+  return tokens
+end
+
 -- Whether a wait exceeds max_wait.
 local function beyond(wait)
   return max_wait ~= nil and wait > max_wait

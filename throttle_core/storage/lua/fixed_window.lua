@@ -139,10 +139,7 @@ if op == 'r' then
 end
 
 local k = 0
-local need = tokens
-if need == 0 then
-  need = 1
-end
+local need = needed()
 while k < #hits and hits[k + 1] + need > limit do
   k = k + 1
 end

@@ -109,10 +109,7 @@ if op == 'r' then
   tokens = 0
 end
 
-local need = tokens
-if need == 0 then
-  need = 1
-end
+local need = needed()
 if tokens == 0 or estimate() + tokens > limit then
   return reply(tokens == 0, wait_for(need), start_text .. format(' %d %d', previous, current))
 end

@@ -68,10 +68,7 @@ if op == 'r' then
   tokens = 0
 end
 
-local need = tokens
-if need == 0 then
-  need = 1
-end
+local need = needed()
 local wait = 0
 if avail < need then
   wait = (need - avail) / rate

@@ -5,6 +5,7 @@ DECLARE
     v_hits bigint[];
     v_count integer;
     v_shift float8;
+    v_booked float8;
     v_window integer;
     v_clock_start float8;
     v_wait float8;
@@ -46,13 +47,12 @@ BEGIN
             RETURN NEXT;
             RETURN;
         END IF;
-        v_shift := floor((p_refund_at - v_start) / p_interval + 1e-9);
-        IF v_shift < 0 OR v_shift >= v_count OR v_hits[v_shift::integer + 1] = 0 THEN
+        v_booked := floor((p_refund_at - v_start) / p_interval + 1e-9);
+        IF v_booked < 0 OR v_booked >= v_count OR v_hits[v_booked::integer + 1] = 0 THEN
             RETURN NEXT;
             RETURN;
         END IF;
-        v_window := v_shift::integer + 1;
-        v_hits[v_window] := greatest(0, v_hits[v_window] - p_tokens);
+        v_hits[v_booked::integer + 1] := greatest(0, v_hits[v_booked::integer + 1] - p_tokens);
         v_sid := v_state ->> 'id';
     ELSE
         IF p_tokens = 0 THEN

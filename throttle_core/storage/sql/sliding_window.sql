@@ -6,6 +6,7 @@ DECLARE
     v_previous float8 := 0;
     v_current float8 := 0;
     v_shift float8;
+    v_age float8;
     v_elapsed float8;
     v_sid text := p_id;
 BEGIN
@@ -24,10 +25,10 @@ BEGIN
             RETURN NEXT;
             RETURN;
         END IF;
-        v_shift := round((v_start - floor(p_refund_at / p_interval) * p_interval) / p_interval);
-        IF v_shift = 0 AND v_current <> 0 THEN
+        v_age := round((v_start - floor(p_refund_at / p_interval) * p_interval) / p_interval);
+        IF v_age = 0 AND v_current <> 0 THEN
             v_current := greatest(0, v_current - p_tokens);
-        ELSIF v_shift = 1 AND v_previous <> 0 THEN
+        ELSIF v_age = 1 AND v_previous <> 0 THEN
             v_previous := greatest(0, v_previous - p_tokens);
         ELSE
             RETURN NEXT;
