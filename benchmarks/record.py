@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from benchmarks.adapters import Adapter, Algorithm, Backend, BackendKind
+from benchmarks.adapters import POLICIES, Adapter, Algorithm, Backend, BackendKind
 from benchmarks.timing import WALL, Clock, Measured, Sample, throughput
 
 
@@ -80,17 +80,21 @@ class Contender:
 
 
 def contenders(
-    adapters: tuple[Adapter, ...], backend: Backend, *, matched_only: bool = False
+    adapters: tuple[Adapter, ...],
+    backend: Backend,
+    *,
+    matched_only: bool = False,
+    policies: Sequence[str] = POLICIES,
 ) -> list[Contender]:
-    """Every installed library's algorithms on `backend`; with `matched_only`, only those
-    that decide like one of our policies."""
+    """Every installed library's algorithms on `backend` that decide like one of `policies`
+    or like none of ours; with `matched_only`, only those that decide like one of `policies`."""
     kind: BackendKind = backend.kind
     return [
         Contender(adapter, algorithm, backend)
         for adapter in adapters
         if adapter.available()
         for algorithm in adapter.algorithms(kind)
-        if not matched_only or algorithm.policy is not None
+        if algorithm.policy in policies or (not matched_only and algorithm.policy is None)
     ]
 
 

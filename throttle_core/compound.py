@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from throttle_core.errors import ConfigError, ReserveNotSupported
-from throttle_core.limiter import Limiter, NoLimiter, check_tokens
+from throttle_core.limiter import Effect, Limiter, NoLimiter, Program, arun, check_tokens, run
 from throttle_core.result import RateLimit, Reservation
 
 
@@ -35,29 +35,23 @@ class CompoundLimiter:
 
     def consume(self, tokens: int | Sequence[int] = 1) -> RateLimit:
         """Take `tokens` from every member (a sequence: each member's own count) or none."""
-        counts = self._counts(tokens)
-        results = [limiter.consume(n) for limiter, n in zip(self.limiters, counts, strict=True)]
-        if not all(results):
-            results = [
-                given_back(result, n, limiter.refund(n, result.now))
-                if result.accepted and n
-                else result
-                for limiter, result, n in zip(self.limiters, results, counts, strict=True)
-            ]
-        return combine(results)
+        return run(self._deciding(self._counts(tokens)))
 
     async def aconsume(self, tokens: int | Sequence[int] = 1) -> RateLimit:
-        counts = self._counts(tokens)
-        results = [
-            await limiter.aconsume(n) for limiter, n in zip(self.limiters, counts, strict=True)
-        ]
+        return await arun(self._deciding(self._counts(tokens)))
+
+    def _deciding(self, counts: Sequence[int]) -> Program[RateLimit]:
+        """Each member's decision in turn; on a refusal, what the accepting ones took is
+        given back."""
+        members = list(zip(self.limiters, counts, strict=True))
+        results: list[RateLimit] = []
+        for limiter, n in members:
+            results.append((yield Effect(limiter.consume, limiter.aconsume, (n,))))
         if not all(results):
-            results = [
-                given_back(result, n, await limiter.arefund(n, result.now))
-                if result.accepted and n
-                else result
-                for limiter, result, n in zip(self.limiters, results, counts, strict=True)
-            ]
+            for i, ((limiter, n), result) in enumerate(zip(members, results, strict=True)):
+                if result.accepted and n:
+                    after = yield Effect(limiter.refund, limiter.arefund, (n, result.now))
+                    results[i] = given_back(result, n, after)
         return combine(results)
 
     def reserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:

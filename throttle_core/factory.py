@@ -9,11 +9,11 @@ from throttle_core.clock import Clock, check_clock
 from throttle_core.compound import CompoundLimiter
 from throttle_core.errors import ConfigError
 from throttle_core.ids import state_ids
-from throttle_core.limiter import Limiter, NoLimiter
+from throttle_core.limiter import Decider, Limiter, NoLimiter
 from throttle_core.limits import parse_limits
 from throttle_core.locks.base import BasicLock, check_lock
 from throttle_core.policies import SPECS, LimiterPolicy
-from throttle_core.storage.base import Storage, is_atomic
+from throttle_core.storage.base import Storage
 from throttle_core.storage.url import resolve_storage as resolve_storage
 
 
@@ -74,7 +74,11 @@ class RateLimiterFactory:
         self.storage = storage
         self.lock = check_lock(lock)
         self.clock = check_clock(clock)
-        self._atomic = is_atomic(self.storage)
+        self._decider = (
+            None
+            if self.policy is None
+            else Decider(self.policy, storage, self.lock, clock=self.clock)
+        )
         self._state_id = state_ids(self.id)
 
     @property
@@ -84,12 +88,9 @@ class RateLimiterFactory:
     def create(self, key: str | int | None = None) -> Limiter | NoLimiter:
         """The limiter for `key` (state id `<id>:<key>`, or `<id>` for no key; an int key is
         its decimal text, any other non-str a `TypeError`)."""
-        sid = self._state_id(key)
-        if self.policy is None:
-            return NoLimiter(sid, clock=self.clock)
-        return Limiter(
-            sid, self.policy, self.storage, self.lock, clock=self.clock, atomic=self._atomic
-        )
+        if self._decider is None:
+            return NoLimiter(self._state_id(key), clock=self.clock)
+        return Limiter.bound(self._state_id(key), self._decider)
 
 
 Limits = str | Sequence[RateLimiterFactory | Mapping[str, Any] | str]

@@ -43,11 +43,17 @@ def key_text(key: object) -> str | None:
 def state_ids(config_id: str) -> Callable[[str | int | None], str]:
     """`state_id` for one config id, escaped once: what a factory calls for every key."""
     prefix = escape_part(config_id)
+    head = prefix + ":"
+    unsafe = _UNSAFE.search
 
     def state_id_of(key: str | int | None) -> str:
         if type(key) is not str:
             key = key_text(key)
-        return f"{prefix}:{escape_part(key)}" if key else prefix
+        if not key:
+            return prefix
+        if len(key) <= MAX_PART_BYTES and unsafe(key) is None:
+            return head + key
+        return head + escape_part(key)
 
     return state_id_of
 

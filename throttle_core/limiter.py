@@ -1,9 +1,16 @@
-"""Limiter: one policy applied to one state id, through a storage (and a lock when needed)."""
+"""Limiter: one policy applied to one state id, through a storage (and a lock when needed).
+
+Every operation is written once. An atomic storage decides in one call (`consume` or
+`aconsume`: that call is all the two shells do differently). Any other storage is driven
+as lock → fetch → decide → save → unlock by a sans-IO program: a generator that yields each
+storage or lock call it needs as an `Effect` and receives its outcome; `run` performs the
+effects in sync code and `arun` awaits them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 from throttle_core.aio import call_async, call_sync
 from throttle_core.clock import Clock, SystemClock
@@ -15,10 +22,58 @@ from throttle_core.result import RateLimit, Reservation
 from throttle_core.storage.base import is_atomic
 from throttle_core.storage.decoding import dropped, usable_state
 
+T = TypeVar("T")
 SHARED_LOCAL_LOCK = LocalLock()
 """The lock used for storages without an atomic consume when no lock is given."""
 SYSTEM_CLOCK = SystemClock()
 """The clock of limiters given none (stateless, so one serves them all)."""
+
+
+class Effect(NamedTuple):
+    """One I/O step of a program: `sync(*args)` in sync code, `await aio(*args)` in async."""
+
+    sync: Callable[..., Any]
+    aio: Callable[..., Awaitable[Any]]
+    args: tuple[Any, ...]
+
+
+Program = Generator[Effect, Any, T]
+
+
+def calling(target: object, method: str, *args: Any) -> Effect:
+    """The effect of calling `target.<method>(*args)` (its `a<method>` twin in async code)."""
+    return Effect(call_sync, call_async, (target, method, *args))
+
+
+def run(program: Program[T]) -> T:
+    """Perform `program`'s effects in order, in sync code; an effect's error is raised inside
+    the program, where it may be handled."""
+    try:
+        effect = next(program)
+        while True:
+            try:
+                outcome = effect.sync(*effect.args)
+            except Exception as error:
+                effect = program.throw(error)
+            else:
+                effect = program.send(outcome)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+async def arun(program: Program[T]) -> T:
+    """Async twin of `run`: each effect awaited."""
+    try:
+        effect = next(program)
+        while True:
+            try:
+                outcome = await effect.aio(*effect.args)
+            except Exception as error:
+                effect = program.throw(error)
+            else:
+                effect = program.send(outcome)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 def check_tokens(tokens: object, limit: int) -> int:
@@ -43,11 +98,111 @@ def refused_beyond(result: RateLimit, max_wait: float | None) -> bool:
     return not result.accepted and max_wait is not None and result.retry_after > max_wait
 
 
+class Decider:
+    """What every limiter of one config shares: its policy, the storage it decides through,
+    the lock and clock of the generic path. A `Limiter` is a state id and a decider, so a
+    factory builds one decider and a light limiter per key.
+
+    `clock` is the clock given (None: an atomic storage uses its own, server, time);
+    `decision_clock` is the one the generic path reads (the given one, else the system's).
+    """
+
+    __slots__ = (
+        "atomic", "clock", "decision_clock", "limit", "lock", "lock_timeout", "policy", "storage",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        policy: LimiterPolicy,
+        storage: Any,
+        lock: Any = None,
+        *,
+        clock: Clock | None = None,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+        atomic: bool | None = None,
+    ) -> None:
+        self.policy = policy
+        self.limit: int = policy.limit
+        self.storage = storage
+        self.atomic = is_atomic(storage) if atomic is None else atomic
+        self.lock = lock if lock is not None else SHARED_LOCAL_LOCK
+        self.lock_timeout = lock_timeout
+        self.clock = clock
+        self.decision_clock: Clock = clock or SYSTEM_CLOCK
+
+    def now(self) -> float | None:
+        """The time an atomic storage is told to decide at (None: its own time)."""
+        return None if self.clock is None else self.clock.now()
+
+    def deciding(self, id: str, tokens: int, max_wait: float | None) -> Program[RateLimit]:
+        """The generic path's decision for `tokens` of state `id`."""
+
+        def decide(state: Any, now: float) -> tuple[Any, RateLimit]:
+            return self.policy.decide(id, state, now, tokens, max_wait)
+
+        return self._locked(id, decide)
+
+    def refunding(self, id: str, tokens: int, at: float) -> Program[RateLimit]:
+        """The generic path's refund of `tokens` booked for time `at`: what a peek reports
+        afterwards."""
+
+        def refund(state: Any, now: float) -> tuple[Any, RateLimit]:
+            new = self.policy.refund(state, now, tokens, at)
+            return new, self.policy.decide(id, new or state, now, 0, None)[1]
+
+        return self._locked(id, refund)
+
+    def _locked(
+        self, id: str, step: Callable[[Any, float], tuple[Any, RateLimit]]
+    ) -> Program[RateLimit]:
+        """Lock `id`, fetch its state, `step(state, now)`, save the new state it returns (if
+        any), unlock."""
+        lock = self.lock
+        yield Effect(acquire_within, aacquire_within, (lock, id, DEFAULT_TTL, self.lock_timeout))
+        try:
+            now = self.decision_clock.now()
+            try:
+                value = yield calling(self.storage, "fetch", id)
+            except (ValueError, RecursionError) as error:
+                self._undecodable(id, error)
+                state = None
+            else:
+                state = self._usable(id, value, now)
+            new, result = step(state, now)
+            if new is not None:
+                yield calling(self.storage, "save", new)
+            return result
+        finally:
+            yield calling(lock, "release", id)
+
+    def _where(self, id: str) -> str:
+        return f"of {id!r} from {type(self.storage).__name__}"
+
+    def _undecodable(self, id: str, error: Exception) -> None:
+        """A storage's `fetch` failed to decode (InvalidStateError, bad or too deeply nested
+        JSON): start afresh."""
+        dropped(self._where(id), f"{type(error).__name__}: {str(error)[:300]}")
+
+    def _usable(self, id: str, value: Any, now: float) -> Any:
+        """What a user storage's `fetch` returned, as a state to decide on: a state or its
+        `to_dict()` mapping; anything else is an error of that storage."""
+        if value is not None and not isinstance(value, StateBase | Mapping):
+            raise TypeError(
+                f"{type(self.storage).__name__}.fetch({id!r}) returned a "
+                f"{type(value).__name__}; a storage's fetch must return a limiter state, its "
+                'to_dict() mapping (carrying "type") or None'
+            )
+        return usable_state(value, self._where(id), self.policy, now)
+
+
+_new = object.__new__
+
+
 class Limiter:
     """Decides for one state id. Atomic storages decide in one call; any other storage is
     driven as lock → fetch → decide → save → unlock (the generic path)."""
 
-    __slots__ = ("atomic", "clock", "id", "lock", "lock_timeout", "policy", "storage", "time")
+    __slots__ = ("_decider", "id")
 
     def __init__(
         self,
@@ -61,150 +216,133 @@ class Limiter:
         atomic: bool | None = None,
     ) -> None:
         self.id = id
-        self.policy = policy
-        self.storage = storage
-        self.atomic = is_atomic(storage) if atomic is None else atomic
-        self.lock = lock if lock is not None else SHARED_LOCAL_LOCK
-        self.lock_timeout = lock_timeout
-        self.clock = clock
-        self.time: Clock = clock or SYSTEM_CLOCK
+        self._decider = Decider(
+            policy, storage, lock, clock=clock, lock_timeout=lock_timeout, atomic=atomic
+        )
+
+    @classmethod
+    def bound(cls, id: str, decider: Decider) -> Limiter:
+        """The limiter of state `id` sharing `decider` (what a factory makes per key)."""
+        limiter: Limiter = _new(cls)
+        limiter.id = id
+        limiter._decider = decider
+        return limiter
+
+    @property
+    def policy(self) -> LimiterPolicy:
+        return self._decider.policy
+
+    @property
+    def storage(self) -> Any:
+        return self._decider.storage
+
+    @property
+    def lock(self) -> Any:
+        return self._decider.lock
+
+    @property
+    def lock_timeout(self) -> float:
+        return self._decider.lock_timeout
+
+    @property
+    def atomic(self) -> bool:
+        """Whether the storage decides in one call (no lock, no fetch and save)."""
+        return self._decider.atomic
+
+    @property
+    def clock(self) -> Clock | None:
+        """The clock given (None: an atomic storage decides by its own time)."""
+        return self._decider.clock
+
+    @property
+    def decision_clock(self) -> Clock:
+        """The clock the generic path and reservations read: the given one, else the
+        system's."""
+        return self._decider.decision_clock
+
+    time = decision_clock
+    """The former name of `decision_clock`."""
 
     @property
     def limit(self) -> int:
-        return self.policy.limit
+        return self._decider.limit
 
     def __repr__(self) -> str:
-        return f"Limiter({self.id!r}, {self.policy.name}, limit={self.policy.limit})"
-
-    def _now(self) -> float | None:
-        return None if self.clock is None else self.clock.now()
+        policy = self._decider.policy
+        return f"Limiter({self.id!r}, {policy.name}, limit={policy.limit})"
 
     def consume(self, tokens: int = 1) -> RateLimit:
         """Take `tokens` now if they are available; the result says whether they were."""
-        return self._decide(check_tokens(tokens, self.policy.limit), 0.0)
+        decider = self._decider
+        if type(tokens) is not int or not 0 <= tokens <= decider.limit:
+            check_tokens(tokens, decider.limit)
+        if decider.atomic:
+            now = None if decider.clock is None else decider.clock.now()
+            return decider.storage.consume(decider.policy, self.id, tokens, 0.0, now)  # type: ignore[no-any-return]
+        return run(decider.deciding(self.id, tokens, 0.0))
 
     async def aconsume(self, tokens: int = 1) -> RateLimit:
-        return await self._adecide(check_tokens(tokens, self.policy.limit), 0.0)
+        return await self._adecide(check_tokens(tokens, self._decider.limit), 0.0)
 
     def reserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:
         """Book `tokens`, now or as soon as possible; `MaxWaitDurationExceeded` beyond max_wait."""
-        check_tokens(tokens, self.policy.limit)
+        check_tokens(tokens, self._decider.limit)
         result = self._decide(tokens, check_max_wait(max_wait))
         return self._reservation(tokens, result, max_wait)
 
     async def areserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:
-        check_tokens(tokens, self.policy.limit)
+        check_tokens(tokens, self._decider.limit)
         result = await self._adecide(tokens, check_max_wait(max_wait))
         return self._reservation(tokens, result, max_wait)
 
     def reset(self) -> None:
         """Forget this limiter's state: it is full again."""
-        call_sync(self.storage, "delete", self.id)
+        call_sync(self._decider.storage, "delete", self.id)
 
     async def areset(self) -> None:
-        await call_async(self.storage, "delete", self.id)
+        await call_async(self._decider.storage, "delete", self.id)
 
     def refund(self, tokens: int, at: float) -> RateLimit | None:
         """Give back `tokens` booked for time `at` (reservations, compound roll-back); returns
         what a peek now reports afterwards (None from an atomic storage that does not say)."""
-        if self.atomic:
-            return self.storage.refund(self.policy, self.id, tokens, at, self._now())  # type: ignore[no-any-return]
-        acquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
-        try:
-            now = self.time.now()
-            state = self._fetch(now)
-            new: Any = self.policy.refund(state, now, tokens, at)
-            if new is not None:
-                call_sync(self.storage, "save", new)
-            return self.policy.decide(self.id, new or state, now, 0, None)[1]
-        finally:
-            call_sync(self.lock, "release", self.id)
+        decider = self._decider
+        if decider.atomic:
+            return decider.storage.refund(decider.policy, self.id, tokens, at, decider.now())  # type: ignore[no-any-return]
+        return run(decider.refunding(self.id, tokens, at))
 
     async def arefund(self, tokens: int, at: float) -> RateLimit | None:
-        if self.atomic:
-            return await self.storage.arefund(self.policy, self.id, tokens, at, self._now())  # type: ignore[no-any-return]
-        await aacquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
-        try:
-            now = self.time.now()
-            state = await self._afetch(now)
-            new: Any = self.policy.refund(state, now, tokens, at)
-            if new is not None:
-                await call_async(self.storage, "save", new)
-            return self.policy.decide(self.id, new or state, now, 0, None)[1]
-        finally:
-            await call_async(self.lock, "release", self.id)
+        decider = self._decider
+        if decider.atomic:
+            return await decider.storage.arefund(  # type: ignore[no-any-return]
+                decider.policy, self.id, tokens, at, decider.now()
+            )
+        return await arun(decider.refunding(self.id, tokens, at))
+
+    def _decide(self, tokens: int, max_wait: float | None) -> RateLimit:
+        decider = self._decider
+        if decider.atomic:
+            return decider.storage.consume(decider.policy, self.id, tokens, max_wait, decider.now())  # type: ignore[no-any-return]
+        return run(decider.deciding(self.id, tokens, max_wait))
+
+    async def _adecide(self, tokens: int, max_wait: float | None) -> RateLimit:
+        decider = self._decider
+        if decider.atomic:
+            return await decider.storage.aconsume(  # type: ignore[no-any-return]
+                decider.policy, self.id, tokens, max_wait, decider.now()
+            )
+        return await arun(decider.deciding(self.id, tokens, max_wait))
 
     def _reservation(self, tokens: int, result: RateLimit, max_wait: float | None) -> Reservation:
+        policy = self._decider.policy
         if refused_beyond(result, max_wait):
             assert max_wait is not None
             raise MaxWaitDurationExceeded(result.retry_after, max_wait, result)
-        if not result.accepted and tokens and not self.policy.books_ahead:
+        if not result.accepted and tokens and not policy.books_ahead:
             raise ReserveNotSupported(
-                f"a {self.policy.name} cannot book future capacity (the wait would be "
+                f"a {policy.name} cannot book future capacity (the wait would be "
                 f"{result.retry_after:.3f}s); use a token bucket or a fixed window to queue work"
             )
-        return Reservation(self, tokens, result, self.time)
-
-    def _decide(self, tokens: int, max_wait: float | None) -> RateLimit:
-        if self.atomic:
-            now = None if self.clock is None else self.clock.now()
-            return self.storage.consume(self.policy, self.id, tokens, max_wait, now)  # type: ignore[no-any-return]
-        acquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
-        try:
-            now = self.time.now()
-            new, result = self.policy.decide(self.id, self._fetch(now), now, tokens, max_wait)
-            if new is not None:
-                call_sync(self.storage, "save", new)
-            return result
-        finally:
-            call_sync(self.lock, "release", self.id)
-
-    async def _adecide(self, tokens: int, max_wait: float | None) -> RateLimit:
-        if self.atomic:
-            return await self.storage.aconsume(self.policy, self.id, tokens, max_wait, self._now())  # type: ignore[no-any-return]
-        await aacquire_within(self.lock, self.id, DEFAULT_TTL, self.lock_timeout)
-        try:
-            now = self.time.now()
-            state = await self._afetch(now)
-            new, result = self.policy.decide(self.id, state, now, tokens, max_wait)
-            if new is not None:
-                await call_async(self.storage, "save", new)
-            return result
-        finally:
-            await call_async(self.lock, "release", self.id)
-
-    def _fetch(self, now: float) -> Any:
-        try:
-            value = call_sync(self.storage, "fetch", self.id)
-        except (ValueError, RecursionError) as error:
-            return self._undecodable(error)
-        return self._usable(value, now)
-
-    async def _afetch(self, now: float) -> Any:
-        try:
-            value = await call_async(self.storage, "fetch", self.id)
-        except (ValueError, RecursionError) as error:
-            return self._undecodable(error)
-        return self._usable(value, now)
-
-    def _where(self) -> str:
-        return f"of {self.id!r} from {type(self.storage).__name__}"
-
-    def _undecodable(self, error: Exception) -> None:
-        """A storage's `fetch` failed to decode (InvalidStateError, bad or too deeply nested
-        JSON): start afresh."""
-        dropped(self._where(), f"{type(error).__name__}: {str(error)[:300]}")
-
-    def _usable(self, value: Any, now: float) -> Any:
-        """What a user storage's `fetch` returned, as a state to decide on: a state or its
-        `to_dict()` mapping; anything else is an error of that storage."""
-        if value is not None and not isinstance(value, StateBase | Mapping):
-            raise TypeError(
-                f"{type(self.storage).__name__}.fetch({self.id!r}) returned a "
-                f"{type(value).__name__}; a storage's fetch must return a limiter state, its "
-                'to_dict() mapping (carrying "type") or None'
-            )
-        return usable_state(value, self._where(), self.policy, now)
+        return Reservation(self, tokens, result, self._decider.decision_clock)
 
 
 class NoLimiter:
@@ -212,12 +350,18 @@ class NoLimiter:
 
     def __init__(self, id: str = "", *, clock: Clock | None = None) -> None:
         self.id = id
-        self.time: Clock = clock or SYSTEM_CLOCK
+        self.clock = clock
+        self.decision_clock: Clock = clock or SYSTEM_CLOCK
 
     limit = UNLIMITED
 
+    @property
+    def time(self) -> Clock:
+        """The former name of `decision_clock`."""
+        return self.decision_clock
+
     def _result(self) -> RateLimit:
-        return RateLimit(True, UNLIMITED, UNLIMITED, 0.0, 0.0, self.time.now())
+        return RateLimit(True, UNLIMITED, UNLIMITED, 0.0, 0.0, self.decision_clock.now())
 
     def consume(self, tokens: int = 1) -> RateLimit:
         check_tokens(tokens, UNLIMITED)
@@ -229,7 +373,7 @@ class NoLimiter:
     def reserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:
         check_tokens(tokens, UNLIMITED)
         check_max_wait(max_wait)
-        return Reservation(None, tokens, self._result(), self.time)
+        return Reservation(None, tokens, self._result(), self.decision_clock)
 
     async def areserve(self, tokens: int = 1, max_wait: float | None = None) -> Reservation:
         return self.reserve(tokens, max_wait)

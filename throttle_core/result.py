@@ -47,6 +47,17 @@ class RateLimit(NamedTuple):
         return self
 
 
+_tuple_new = tuple.__new__
+
+
+def rate_limit(
+    accepted: bool, limit: int, remaining: int, retry_after: float, reset_after: float, now: float
+) -> RateLimit:
+    """`RateLimit(accepted, limit, remaining, retry_after, reset_after, now)`, built as the
+    tuple it is: the named tuple's own constructor costs twice as much, on every decision."""
+    return _tuple_new(RateLimit, (accepted, limit, remaining, retry_after, reset_after, now, ()))
+
+
 class Refundable(Protocol):
     """Something that can take back tokens it handed out (a limiter); used by reservations."""
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from benchmarks.adapters.base import POLICIES, Adapter, Algorithm, Backend, BackendKind, Limiter
+from benchmarks.adapters.base import (
+    MEMORY_POLICIES,
+    POLICIES,
+    Adapter,
+    Algorithm,
+    Backend,
+    BackendKind,
+    Limiter,
+)
 from benchmarks.adapters.limits import Limits
 from benchmarks.adapters.pyrate_limiter import PyrateLimiter
 from benchmarks.adapters.throttle_suite import ThrottleSuite
@@ -14,6 +22,7 @@ ADAPTERS: tuple[Adapter, ...] = (OURS, *PEERS)
 
 __all__ = [
     "ADAPTERS",
+    "MEMORY_POLICIES",
     "OURS",
     "PEERS",
     "POLICIES",

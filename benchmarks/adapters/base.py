@@ -12,7 +12,10 @@ from typing import Literal
 
 BackendKind = Literal["memory", "redis", "postgres"]
 POLICIES = ("token_bucket", "fixed_window", "sliding_window")
-"""throttle-suite's policies; every peer algorithm that computes the same thing maps to one."""
+"""throttle-suite's policies compared on every backend; every peer algorithm that computes
+the same thing maps to one."""
+MEMORY_POLICIES = (*POLICIES, "gcra")
+"""The policies compared in memory: GCRA too, which throttled-py and PyrateLimiter offer there."""
 
 
 def _nothing() -> None:
@@ -63,11 +66,15 @@ class Library:
 
 
 class Adapter(Library, ABC):
-    """One library's limiters, made the same way for every library."""
+    """One library's limiters, made the same way for every library. A library offering the
+    same `offered` algorithms on each of its `backends` needs no `algorithms` of its own."""
 
-    @abstractmethod
+    offered: tuple[Algorithm, ...] = ()
+    backends: tuple[BackendKind, ...] = ()
+
     def algorithms(self, backend: BackendKind) -> tuple[Algorithm, ...]:
         """The algorithms this library offers on `backend` (empty: it has no such backend)."""
+        return self.offered if backend in self.backends else ()
 
     @abstractmethod
     def make(self, algorithm: str, limit: int, period: int, backend: Backend) -> Limiter:

@@ -6,26 +6,24 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from benchmarks.adapters.base import Adapter, Algorithm, Backend, BackendKind, Limiter
+from benchmarks.adapters.base import Adapter, Algorithm, Backend, Limiter
 
 STRATEGIES = {
     "fixed_window": "FixedWindowRateLimiter",
     "sliding_window_counter": "SlidingWindowCounterRateLimiter",
     "moving_window": "MovingWindowRateLimiter",
 }
-ALGORITHMS = (
-    Algorithm("fixed_window", "fixed_window"),
-    Algorithm("sliding_window_counter", "sliding_window"),
-    Algorithm("moving_window", None),
-)
 
 
 class Limits(Adapter):
     library = "limits"
     module = "limits"
-
-    def algorithms(self, backend: BackendKind) -> tuple[Algorithm, ...]:
-        return ALGORITHMS if backend in ("memory", "redis") else ()
+    offered = (
+        Algorithm("fixed_window", "fixed_window"),
+        Algorithm("sliding_window_counter", "sliding_window"),
+        Algorithm("moving_window", None),
+    )
+    backends = ("memory", "redis")
 
     def make(self, algorithm: str, limit: int, period: int, backend: Backend) -> Limiter:
         import limits

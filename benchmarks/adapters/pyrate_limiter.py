@@ -12,7 +12,7 @@ MEMORY = (
     Algorithm("token_bucket", "token_bucket"),
     Algorithm("fixed_window", "fixed_window"),
     Algorithm("sliding_window_log", None),
-    Algorithm("gcra", None),
+    Algorithm("gcra", "gcra"),
 )
 REDIS = (
     Algorithm("token_bucket", "token_bucket"),

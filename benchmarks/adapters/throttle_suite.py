@@ -7,6 +7,7 @@ import importlib.util
 from typing import Any
 
 from benchmarks.adapters.base import (
+    MEMORY_POLICIES,
     POLICIES,
     Adapter,
     Algorithm,
@@ -17,9 +18,9 @@ from benchmarks.adapters.base import (
 
 
 def config(policy: str, limit: int, period: int) -> dict[str, Any]:
-    """Our config for `limit` per `period` seconds; a token bucket holds `limit` and refills
-    `limit` per period, as every peer's bucket does."""
-    if policy == "token_bucket":
+    """Our config for `limit` per `period` seconds; a token bucket (and GCRA) holds `limit`
+    and refills `limit` per period, as every peer's bucket does."""
+    if policy in ("token_bucket", "gcra"):
         rate = {"interval": period, "amount": limit}
         return {"policy": policy, "id": "bench", "limit": limit, "rate": rate}
     return {"policy": policy, "id": "bench", "limit": limit, "interval": period}
@@ -36,7 +37,8 @@ class ThrottleSuite(Adapter):
     def algorithms(self, backend: BackendKind) -> tuple[Algorithm, ...]:
         if backend == "postgres" and not has_postgres_storage():
             return ()
-        return tuple(Algorithm(policy, policy) for policy in POLICIES)
+        offered = MEMORY_POLICIES if backend == "memory" else POLICIES
+        return tuple(Algorithm(policy, policy) for policy in offered)
 
     def make(self, algorithm: str, limit: int, period: int, backend: Backend) -> Limiter:
         from throttle_core import InMemoryStorage, RateLimiterFactory

@@ -6,23 +6,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from benchmarks.adapters.base import Adapter, Algorithm, Backend, BackendKind, Limiter
-
-ALGORITHMS = (
-    Algorithm("token_bucket", "token_bucket"),
-    Algorithm("fixed_window", "fixed_window"),
-    Algorithm("sliding_window", "sliding_window"),
-    Algorithm("gcra", None),
-    Algorithm("leaking_bucket", None),
-)
+from benchmarks.adapters.base import Adapter, Algorithm, Backend, Limiter
 
 
 class ThrottledPy(Adapter):
     library = "throttled-py"
     module = "throttled"
-
-    def algorithms(self, backend: BackendKind) -> tuple[Algorithm, ...]:
-        return ALGORITHMS if backend in ("memory", "redis") else ()
+    offered = (
+        Algorithm("token_bucket", "token_bucket"),
+        Algorithm("fixed_window", "fixed_window"),
+        Algorithm("sliding_window", "sliding_window"),
+        Algorithm("gcra", "gcra"),
+        Algorithm("leaking_bucket", None),
+    )
+    backends = ("memory", "redis")
 
     def make(self, algorithm: str, limit: int, period: int, backend: Backend) -> Limiter:
         import throttled

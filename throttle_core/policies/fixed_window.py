@@ -29,7 +29,7 @@ from throttle_core.policies.spec import (
     near,
     server_file,
 )
-from throttle_core.result import RateLimit
+from throttle_core.result import RateLimit, rate_limit
 
 Align = Literal["clock", "first_hit"]
 ALIGNMENTS: tuple[Align, ...] = ("clock", "first_hit")
@@ -126,6 +126,8 @@ class FixedWindow:
             start = math.floor(now / size) * size
             if state is None:
                 return start, (0,)
+            if start == state.start:
+                return start, state.hits
             shift = round((start - state.start) / size)
             if shift <= 0:
                 return state.start, state.hits
@@ -151,7 +153,7 @@ class FixedWindow:
             last -= 1
         reset = start + last * self.interval - now if last else 0.0
         remaining = self.limit - hits[0]
-        return RateLimit(
+        return rate_limit(
             accepted, self.limit, remaining if remaining > 0 else 0, retry,
             reset if reset > 0.0 else 0.0, now,
         )  # fmt: skip
@@ -165,8 +167,15 @@ class FixedWindow:
         max_wait: float | None,
     ) -> tuple[FixedWindowState | None, RateLimit]:
         start, hits = self.windows(state, now)
-        if tokens and len(hits) == 1 and hits[0] + tokens <= self.limit:
-            return self._accept_alone(id, start, hits[0] + tokens, now)
+        if tokens and len(hits) == 1:
+            count = hits[0] + tokens
+            if count <= self.limit:
+                reset = start + self.interval - now
+                return FixedWindowState(
+                    id, self.interval, start, _ONE_WINDOW[count] if count < 256 else (count,), now
+                ), rate_limit(
+                    True, self.limit, self.limit - count, 0.0, reset if reset > 0.0 else 0.0, now
+                )
         k = self._first_room(hits, max(tokens, 1))
         wait = 0.0 if k == 0 else start + k * self.interval - now
         if tokens == 0:
@@ -185,7 +194,7 @@ class FixedWindow:
         common case, with `result`'s arithmetic for a single window holding `count`."""
         hits = _ONE_WINDOW[count] if count < len(_ONE_WINDOW) else (count,)
         reset = start + self.interval - now
-        return FixedWindowState(id, self.interval, start, hits, now), RateLimit(
+        return FixedWindowState(id, self.interval, start, hits, now), rate_limit(
             True, self.limit, self.limit - count, 0.0, reset if reset > 0.0 else 0.0, now
         )
 

@@ -24,7 +24,7 @@ from throttle_core.policies.spec import (
     rated_spec,
     server_file,
 )
-from throttle_core.result import RateLimit
+from throttle_core.result import RateLimit, rate_limit
 
 
 def admitted_at(base: float, count: int, tokens: int, limit: int, period: float) -> float:
@@ -36,11 +36,13 @@ def admitted_at(base: float, count: int, tokens: int, limit: int, period: float)
 def room(base: float, count: int, limit: int, period: float, now: float) -> int:
     """How many tokens are admitted at `now`: the most n ≤ `limit` whose `admitted_at` is not
     after now (estimated by division, then settled by the comparison a decision makes)."""
-    estimate = limit - count + math.floor((now - base) / period)
-    n = min(max(estimate, 0), limit)
-    while n > 0 and admitted_at(base, count, n, limit, period) > now:
+    ahead = count - limit
+    n = math.floor((now - base) / period) - ahead
+    n = 0 if n < 0 else limit if n > limit else n
+    # admitted_at(base, count, n, limit, period), with its roundings, spelt out (ints are exact)
+    while n > 0 and base + (ahead + n) * period > now:
         n -= 1
-    while n < limit and admitted_at(base, count, n + 1, limit, period) <= now:
+    while n < limit and base + (ahead + n + 1) * period <= now:
         n += 1
     return n
 
@@ -156,7 +158,7 @@ class GCRA:
         arrival = base + count * self.period
         reset = arrival - now if arrival > now else 0.0
         remaining = room(base, count, self.limit, self.period, now)
-        return RateLimit(accepted, self.limit, remaining, retry, reset, now)
+        return rate_limit(accepted, self.limit, remaining, retry, reset, now)
 
     def decide(
         self,
@@ -167,7 +169,7 @@ class GCRA:
         max_wait: float | None,
     ) -> tuple[GCRAState | None, RateLimit]:
         base, count = self.position(state, now)
-        at = admitted_at(base, count, max(tokens, 1), self.limit, self.period)
+        at = admitted_at(base, count, tokens or 1, self.limit, self.period)
         wait = at - now if at > now else 0.0
         if tokens == 0:
             in_credit = admitted_at(base, count, 0, self.limit, self.period) <= now

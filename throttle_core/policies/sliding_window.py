@@ -26,7 +26,7 @@ from throttle_core.policies.spec import (
     near,
     server_file,
 )
-from throttle_core.result import RateLimit
+from throttle_core.result import RateLimit, rate_limit
 
 
 @dataclass(slots=True)
@@ -159,7 +159,7 @@ class SlidingWindow:
         estimate = self.estimate(start, previous, current, now)
         reset = self._wait(estimate, start, previous, current, now, self.limit)
         remaining = self.limit - estimate if estimate < self.limit else 0
-        return RateLimit(accepted, self.limit, remaining, retry, reset, now)
+        return rate_limit(accepted, self.limit, remaining, retry, reset, now)
 
     def decide(
         self,

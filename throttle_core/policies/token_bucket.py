@@ -24,7 +24,7 @@ from throttle_core.policies.spec import (
     rated_spec,
     server_file,
 )
-from throttle_core.result import RateLimit
+from throttle_core.result import RateLimit, rate_limit
 
 
 @dataclass(slots=True)
@@ -130,7 +130,7 @@ class TokenBucket:
         server rebuild their result with it, so the arithmetic lives in one place)."""
         reset = (self.limit - tokens) / self.per_second if tokens < self.limit else 0.0
         remaining = math.floor(tokens) if tokens > 0 else 0
-        return RateLimit(accepted, self.limit, remaining, retry, reset, now)
+        return rate_limit(accepted, self.limit, remaining, retry, reset, now)
 
     def decide(
         self,

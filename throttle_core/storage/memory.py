@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -16,11 +17,14 @@ DEFAULT_MAX_KEYS = 100_000
 _SWEEP_PER_WRITE = 4
 
 
-def _unpack(entry: Any) -> tuple[float, Any]:
-    """An entry's expiry time and state."""
+def _expired(entry: Any, now: float) -> bool:
+    """Whether an entry (a state, or `(expires, state)`) has expired at `now`. A state's TTL
+    is at least a second, so one decided on less than a second ago is live without asking
+    its `expiration_time`."""
     if type(entry) is tuple:
-        return entry
-    return entry.timer + entry.expiration_time, entry
+        return entry[0] <= now  # type: ignore[no-any-return]
+    timer = entry.timer
+    return now >= timer + 1.0 and timer + entry.expiration_time <= now  # type: ignore[no-any-return]
 
 
 class InMemoryStorage:
@@ -36,9 +40,15 @@ class InMemoryStorage:
         if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 1:
             raise ConfigError(f"max_keys must be a positive integer, got {max_keys!r}")
         self.max_keys = max_keys
-        self.clock: Clock = check_clock(clock) or SystemClock()
+        self._clock: Clock = check_clock(clock) or SystemClock()
+        self._now = time.time if type(self._clock) is SystemClock else self._clock.now
         self._data: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def clock(self) -> Clock:
+        """The clock expiry is judged by (the system clock is read without a method call)."""
+        return self._clock
 
     def __len__(self) -> int:
         return len(self._data)
@@ -52,18 +62,19 @@ class InMemoryStorage:
     def _get(self, id: str, now: float, state_type: type[StateBase] | None = None) -> Any:
         """The live state under `id`, now the most recently used, or None. With `state_type`,
         a state of another type (another policy's, under the same id) is dropped, logged."""
-        entry = self._data.get(id)
+        data = self._data
+        entry = data.get(id)
         if entry is None:
             return None
-        expires, state = _unpack(entry)
-        if expires <= now:
-            del self._data[id]
+        if _expired(entry, now):
+            del data[id]
             return None
+        state = entry[1] if type(entry) is tuple else entry
         if state_type is not None and type(state) is not state_type:
-            del self._data[id]
+            del data[id]
             foreign(f"of {id!r} in InMemoryStorage", state.type, state_type.type)
             return None
-        self._data.move_to_end(id)
+        data.move_to_end(id)
         return state
 
     def _put(self, state: Any, now: float, known: bool) -> None:
@@ -76,7 +87,7 @@ class InMemoryStorage:
         if known:
             return
         for _ in range(_SWEEP_PER_WRITE):
-            if _unpack(next(iter(data.values())))[0] > now and len(data) <= self.max_keys:
+            if len(data) <= self.max_keys and not _expired(next(iter(data.values())), now):
                 break
             data.popitem(last=False)
 
@@ -84,14 +95,14 @@ class InMemoryStorage:
         """Store `state` (the storage interface); a state no decision could have written at the
         storage's time is not stored, and the one it would replace is dropped (logged)."""
         with self._lock:
-            now = self.clock.now()
+            now = self._now()
             known = self._data.pop(state.id, None) is not None
             if usable_state(state, f"of {state.id!r} given to InMemoryStorage.save", None, now):
                 self._put(state, now, known)
 
     def fetch(self, id: str) -> Any:
         with self._lock:
-            return self._get(id, self.clock.now())
+            return self._get(id, self._now())
 
     def delete(self, id: str) -> None:
         with self._lock:
@@ -126,14 +137,27 @@ class InMemoryStorage:
         max_wait: float | None,
         now: float | None,
     ) -> RateLimit:
+        data = self._data
         with self._lock:
-            stored_now = self.clock.now()
-            state = self._get(id, stored_now, policy.state_type)
+            stored_now = self._now()
+            state = data.get(id)
+            recent = False
+            if state is not None:
+                # A state of this policy decided on within the last second is live: no expiry
+                # to work out, and a new state timed now takes its place as it is.
+                recent = type(state) is policy.state_type and stored_now < state.timer + 1.0
+                if recent:
+                    data.move_to_end(id)
+                else:
+                    state = self._get(id, stored_now, policy.state_type)
             new, result = policy.decide(
                 id, state, stored_now if now is None else now, tokens, max_wait
             )
             if new is not None:
-                self._put(new, stored_now, state is not None)
+                if recent and new.timer == stored_now:
+                    data[id] = new
+                else:
+                    self._put(new, stored_now, state is not None)
         return result
 
     async def aconsume(
@@ -150,7 +174,7 @@ class InMemoryStorage:
         self, policy: LimiterPolicy, id: str, tokens: int, at: float, now: float | None
     ) -> RateLimit:
         with self._lock:
-            stored_now = self.clock.now()
+            stored_now = self._now()
             decided_at = stored_now if now is None else now
             state = self._get(id, stored_now, policy.state_type)
             after: Any = policy.refund(state, decided_at, tokens, at)
