@@ -66,6 +66,17 @@ class _Names(dict[str, bytes]):
 _NAMES = _Names()
 
 
+def _headed(message: Message, headers: tuple[tuple[str, str], ...]) -> Message:
+    own = list(message.get("headers") or ())
+    present = {name.lower() for name, _ in own}
+    own += [
+        (raw, value.encode("latin-1"))
+        for name, value in headers
+        if (raw := _NAMES[name]) not in present
+    ]
+    return {**message, "headers": own}
+
+
 def with_headers(send: Send, scope: Scope) -> Send:
     """`send` that adds the headers of the request's decision (`scope[DECISION]`, as it
     stands when the response starts: a route's own limits may have widened it to describe
@@ -76,13 +87,7 @@ def with_headers(send: Send, scope: Scope) -> Send:
         if message["type"] in _HEADED:
             decision = scope.get(DECISION)
             if decision is not None and decision.headers:
-                own = list(message.get("headers") or ())
-                present = {name.lower() for name, _ in own}
-                for name, value in decision.headers:
-                    raw = _NAMES[name]
-                    if raw not in present:
-                        own.append((raw, value.encode("latin-1")))
-                message = {**message, "headers": own}
+                message = _headed(message, decision.headers)
         await send(message)
 
     return send_with_headers

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-from throttle_core.http import PASS, Decision, Headers, RequestView
+from throttle_core.http import Decision, Headers, RequestView, published
 from throttle_django.signals import request_refused
 
 if TYPE_CHECKING:
@@ -67,6 +67,18 @@ class MetaHeaders(Headers):
 
     def __repr__(self) -> str:
         return f"MetaHeaders({len(self.meta)} META keys)"
+
+
+def decision_of(request: HttpRequest) -> Decision | None:
+    """The `Decision` taken for `request` (what `request.throttle` holds), typed: None when no
+    limit applied, and for a request no limit was asked about."""
+    found = getattr(request, "throttle", None)
+    return found if isinstance(found, Decision) else None
+
+
+def publish(request: HttpRequest, taken: Decision) -> None:
+    """Show `taken` to the view as `request.throttle` (None when no limit applied)."""
+    request.throttle = published(taken)  # type: ignore[attr-defined]
 
 
 def user_id(request: HttpRequest) -> str | None:
@@ -184,38 +196,6 @@ def _send_refused(request: HttpRequest, decision: Decision, sender: object) -> N
             )
 
 
-def merge(limiter: RequestLimiter, earlier: Decision | None, decision: Decision) -> Decision:
-    """One decision describing `earlier` (already taken for this request) and `decision`."""
-    if earlier is None or earlier is PASS:
-        return decision
-    if not decision.reports:
-        return earlier if decision.allowed else decision
-    return limiter.combine(earlier, decision)
-
-
-def soft_limits(
-    limiter: RequestLimiter,
-    decision: Decision,
-    check: Callable[[], Decision],
-) -> Decision:
-    """`decision` widened by the `block=False` limits that `check` decides (only when
-    `decision` let the request through: a refused request takes nothing from them)."""
-    if not decision.allowed:
-        return decision
-    return merge(limiter, decision, check())
-
-
-async def asoft_limits(
-    limiter: RequestLimiter,
-    decision: Decision,
-    check: Callable[[], Awaitable[Decision]],
-) -> Decision:
-    """`soft_limits` from async code."""
-    if not decision.allowed:
-        return decision
-    return merge(limiter, decision, await check())
-
-
 def decided(request: HttpRequest) -> Sequence[ViewLimit]:
     """The view limits already decided for `request`."""
     found: Sequence[ViewLimit] = getattr(request, DECIDED, ())
@@ -226,8 +206,3 @@ def mark_decided(request: HttpRequest, limits: Sequence[ViewLimit]) -> None:
     """Record that `limits` were decided for `request`."""
     if limits:
         setattr(request, DECIDED, (*decided(request), *limits))
-
-
-def published(decision: Decision) -> Decision | None:
-    """What `request.throttle` holds: the decision, or None when no limit applied."""
-    return None if decision is PASS else decision
