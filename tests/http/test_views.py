@@ -91,6 +91,20 @@ async def test_peeked_limits_take_nothing_and_methods_narrow(is_async: bool) -> 
     assert exhausted.headers[2] == ("RateLimit", '"login";r=0;t=60')
 
 
+async def test_a_peek_refuses_when_fewer_tokens_remain_than_a_request_takes(
+    is_async: bool,
+) -> None:
+    requests = limiter(headers="ietf")
+    upload = ViewLimit({"policy": "fixed_window", "limit": 3, "interval": 60}, cost=2, id="up")
+    assert (await decide(requests, GET, is_async, [upload])).allowed
+    peeked = await decide(requests, GET, is_async, [upload], peek=True)
+    assert peeked.status == 429
+    assert peeked.retry_after == 60
+    assert peeked.headers[2] == ("RateLimit", '"up";r=1;t=60')
+    free = ViewLimit("3/minute", cost=0, id="free")
+    assert (await decide(requests, GET, is_async, [free], peek=True)).allowed
+
+
 async def test_reset_forgets_one_requests_counters(is_async: bool) -> None:
     requests = limiter()
     login = [ViewLimit("1/minute", id="login")]
