@@ -69,6 +69,15 @@ class MetaHeaders(Headers):
         return f"MetaHeaders({len(self.meta)} META keys)"
 
 
+class ThrottledRequest(HttpRequest):
+    """The type of a request that `RateLimitMiddleware` or a `@limit` decided for:
+    `request.throttle` is its `Decision`, or None when no limit applied. Annotate a view with
+    it (`def search(request: ThrottledRequest)`) and type checkers know `request.throttle`;
+    at run time the request is Django's own (`decision_of(request)` reads it from any request)."""
+
+    throttle: Decision | None
+
+
 def decision_of(request: HttpRequest) -> Decision | None:
     """The `Decision` taken for `request` (what `request.throttle` holds), typed: None when no
     limit applied, and for a request no limit was asked about."""
