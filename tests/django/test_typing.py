@@ -3,11 +3,11 @@ on a `ThrottledRequest` and `decision_of(request)` as `Decision | None`, never `
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.typing_support import strict_mypy
 
 pytestmark = pytest.mark.slow
 
@@ -32,19 +32,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def test_mypy_types_request_throttle_for_django_users(tmp_path: Path) -> None:
-    module = tmp_path / "views.py"
-    module.write_text(USER_VIEWS)
-    checked = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir",
-         str(tmp_path / "cache"), str(module)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    out = checked.stdout
-    revealed = [line for line in out.splitlines() if "Revealed type" in line]
+    out, revealed, errors = strict_mypy(tmp_path, USER_VIEWS, "views.py")
     assert len(revealed) == 2, out
     for line in revealed:
         assert line.endswith('fallback=throttle_core.http.decision.Decision] | None"'), out
         assert '"Any"' not in line, out
-    errors = [line for line in out.splitlines() if ": error:" in line]
     assert len(errors) == 1, out
     assert '"HttpRequest" has no attribute "throttle"' in errors[0], out
