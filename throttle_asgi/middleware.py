@@ -83,7 +83,7 @@ class RateLimitMiddleware:
         view = request_view(scope, limiter.needs_request, limiter.needs_user)
         decision = await limiter.acheck(view)
         scope[DECISION] = decision
-        if decision.allowed:
+        if decision.status is None:
             await self.app(scope, receive, with_headers(send, scope))
             return
         await self.refuse(scope, receive, send, decision)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-from throttle_core.http import Decision, Headers, RequestView, published
+from throttle_core.http import Decision, EnvironHeaders, RequestView, published
 from throttle_django.signals import request_refused
 
 if TYPE_CHECKING:
@@ -31,42 +31,6 @@ an outer decorator), so no limit is counted twice for one request."""
 
 GLOBAL_DECIDED = "_throttle_global_decided"
 """The request attribute set by the middleware: the global limits were decided for it."""
-
-_SPECIAL = {"CONTENT_TYPE": "CONTENT_TYPE", "CONTENT_LENGTH": "CONTENT_LENGTH"}
-_META_NAMES: dict[str, str] = {}
-
-
-def _meta_name(name: str) -> str:
-    found = _META_NAMES.get(name)
-    if found is None:
-        upper = name.upper().replace("-", "_")
-        found = _META_NAMES[name] = _SPECIAL.get(upper) or f"HTTP_{upper}"
-    return found
-
-
-class MetaHeaders(Headers):
-    """A request's headers read straight from `request.META` (no copy per request). A header
-    sent several times is one comma-joined value there, as the WSGI and ASGI handlers join
-    them."""
-
-    __slots__ = ("meta",)
-
-    def __init__(self, meta: dict[str, Any]) -> None:
-        self.meta = meta
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        value = self.meta.get(_meta_name(name))
-        return default if value is None else str(value)
-
-    def get_all(self, name: str) -> list[str]:
-        value = self.get(name)
-        return [] if value is None else [value]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _meta_name(name) in self.meta
-
-    def __repr__(self) -> str:
-        return f"MetaHeaders({len(self.meta)} META keys)"
 
 
 class ThrottledRequest(HttpRequest):
@@ -121,7 +85,7 @@ def request_view(
         request.method or "GET",
         request.path,
         request.META.get("REMOTE_ADDR"),
-        MetaHeaders(request.META),
+        EnvironHeaders(request.META),
         lookup,
         request,
     )

@@ -127,8 +127,8 @@ class Covered(NamedTuple):
 
     def needs_user(self, limiter: RequestLimiter) -> bool:
         """Whether a limit that may apply counts by user (so the user must be looked up)."""
-        if limiter.needs_user:
-            return True
+        if limiter.needs_user or not self.keys:
+            return limiter.needs_user
         return any(
             key in USER_KEYS or (key is None and limiter.key in USER_KEYS) for key in self.keys
         )

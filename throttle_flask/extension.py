@@ -17,7 +17,7 @@ from throttle_core.clock import Clock
 from throttle_core.errors import ConfigError
 from throttle_core.http import (
     Decision,
-    Headers,
+    EnvironHeaders,
     KeySpec,
     OptionKeywords,
     RequestLimiter,
@@ -151,7 +151,7 @@ class AppThrottle:
             environ[DECISION] = None
             return
         view = RequestView(
-            req.method, req.path, req.remote_addr, Headers(req.headers), self.user, req
+            req.method, req.path, req.remote_addr, EnvironHeaders(environ), self.user, req
         )
         limiter = self.limiter
         peeks = [limiter.check(view, peek) for peek in covered.peeks]

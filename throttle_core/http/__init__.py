@@ -17,7 +17,13 @@ from throttle_core.http.headers import (
 from throttle_core.http.keys import KeySpec
 from throttle_core.http.limiter import RequestLimiter
 from throttle_core.http.options import OPTION_NAMES, OptionKeywords, Options, ViewOptionKeywords
-from throttle_core.http.request import WEBSOCKET, Headers, RequestView, UserLookup
+from throttle_core.http.request import (
+    WEBSOCKET,
+    EnvironHeaders,
+    Headers,
+    RequestView,
+    UserLookup,
+)
 from throttle_core.http.rules import RULE_FIELDS, Rule
 from throttle_core.http.settings import SETTING_NAMES, Settings, read_settings
 from throttle_core.http.views import GLOBAL, ViewLimit, ViewLimitOptions, ViewLimits
@@ -35,6 +41,7 @@ __all__ = [
     "WEBSOCKET",
     "ClientAddress",
     "Decision",
+    "EnvironHeaders",
     "Headers",
     "KeySpec",
     "LimitReport",
