@@ -3,11 +3,11 @@ real classes (never `Any`) and refuses a storage or lock of the wrong kind."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.typing_support import strict_mypy
 
 pytestmark = pytest.mark.slow
 
@@ -45,22 +45,13 @@ RateLimiterFactory("5/minute", SeedStorage(), 42)
 
 
 def test_mypy_sees_our_types_in_user_code(tmp_path: Path) -> None:
-    module = tmp_path / "user_module.py"
-    module.write_text(USER_CODE)
-    checked = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir",
-         str(tmp_path / "cache"), str(module)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    out = checked.stdout
-    revealed = [line for line in out.splitlines() if "Revealed type" in line]
+    out, revealed, errors = strict_mypy(tmp_path, USER_CODE)
     assert len(revealed) == 6, out
     assert not any('"Any"' in line for line in revealed), out
     for name in ("storage.redis.RedisStorage", "storage.postgres.PostgresStorage",
                  "storage.resilient.ResilientStorage", "locks.redis.RedisLock",
                  "locks.redlock.Redlock"):  # fmt: skip
         assert any(line.endswith(f'-> throttle_core.{name}"') for line in revealed), out
-    errors = [line for line in out.splitlines() if ": error:" in line]
     lines = USER_CODE.splitlines()
     wrong = [
         lines.index(code) + 1

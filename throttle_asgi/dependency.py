@@ -15,7 +15,7 @@ from throttle_asgi.middleware import problem_response
 from throttle_asgi.scope import DECISION, request_view
 from throttle_core.clock import Clock
 from throttle_core.errors import ConfigError
-from throttle_core.http import Decision, KeySpec, RequestLimiter, ViewLimit
+from throttle_core.http import Decision, KeySpec, RequestLimiter, ViewLimit, ViewLimits
 from throttle_core.http.options import ViewOptionKeywords
 from throttle_core.http.views import CostFunction, LimitFunction
 
@@ -81,7 +81,7 @@ class RouteLimit:
     async def __call__(self, request: Request, response: Response) -> None:
         scope = request.scope
         route = getattr(scope.get("route"), "path", "")
-        decision = await self.limiter.acheck(request_view(scope), self.limits, view=route)
+        decision = await self.limiter.acheck(request_view(scope), ViewLimits(self.limits, route))
         earlier = scope.get(DECISION)
         if earlier is not None:
             decision = self.limiter.combine(earlier, decision)

@@ -17,6 +17,7 @@ from throttle_asgi.scope import (
     request_view,
     with_headers,
 )
+from throttle_asgi.startup import built_lazily, fail_start_up
 from throttle_core.clock import Clock
 from throttle_core.errors import ConfigError
 from throttle_core.http import Decision, OptionKeywords, RequestLimiter
@@ -43,6 +44,10 @@ class RateLimitMiddleware:
     validated here, once. `on_reject(request, decision)` may build the refusal response
     (sync or async); the rate-limit headers and `Retry-After` are added to it unless it sets
     them. Lifespan and other scopes pass straight through.
+
+    Built by Starlette from `Middleware(RateLimitMiddleware, ...)` (at the app's start-up),
+    bad options fail the lifespan start-up instead of raising, so the server stops at once
+    (see `throttle_asgi.startup`).
     """
 
     def __init__(
@@ -53,14 +58,23 @@ class RateLimitMiddleware:
         clock: Clock | None = None,
         **options: Unpack[OptionKeywords],
     ) -> None:
-        if on_reject is not None and not callable(on_reject):
-            raise ConfigError(f"on_reject must be a callable, got {on_reject!r}")
         self.app = app
         self.on_reject = on_reject
-        self.limiter = RequestLimiter(clock=clock, **options)
+        self.failure: ConfigError | None = None
         self.exempt_routes = ExemptRoutes()
+        try:
+            if on_reject is not None and not callable(on_reject):
+                raise ConfigError(f"on_reject must be a callable, got {on_reject!r}")
+            self.limiter = RequestLimiter(clock=clock, **options)
+        except ConfigError as error:
+            if not built_lazily():
+                raise
+            self.failure = error
+            self.limiter = RequestLimiter(enabled=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.failure is not None:
+            await fail_start_up(self.failure, scope, receive, send)
         limiter = self.limiter
         limited = scope["type"] in ("http", "websocket") and limiter.enabled
         if not limited or self.exempt_routes(scope, self.app):
@@ -69,7 +83,7 @@ class RateLimitMiddleware:
         view = request_view(scope, limiter.needs_request, limiter.needs_user)
         decision = await limiter.acheck(view)
         scope[DECISION] = decision
-        if decision.allowed:
+        if decision.status is None:
             await self.app(scope, receive, with_headers(send, scope))
             return
         await self.refuse(scope, receive, send, decision)

@@ -66,23 +66,32 @@ class _Names(dict[str, bytes]):
 _NAMES = _Names()
 
 
+def _headed(message: Message, headers: tuple[tuple[str, str], ...]) -> Message:
+    own = message.get("headers")
+    present = {name.lower() for name, _ in own} if own else ()
+    added = [
+        (raw, value.encode("latin-1"))
+        for name, value in headers
+        if (raw := _NAMES[name]) not in present
+    ]
+    if type(own) is list:
+        own += added
+        return message
+    return {**message, "headers": [*(own or ()), *added]}
+
+
 def with_headers(send: Send, scope: Scope) -> Send:
     """`send` that adds the headers of the request's decision (`scope[DECISION]`, as it
     stands when the response starts: a route's own limits may have widened it to describe
     them too) to the response start or the WebSocket accept, leaving alone any header the
-    application set itself; every other message passes untouched."""
+    application set itself (a list of headers is extended in place, as Starlette's own
+    middleware do); every other message passes untouched."""
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] in _HEADED:
             decision = scope.get(DECISION)
             if decision is not None and decision.headers:
-                own = list(message.get("headers") or ())
-                present = {name.lower() for name, _ in own}
-                for name, value in decision.headers:
-                    raw = _NAMES[name]
-                    if raw not in present:
-                        own.append((raw, value.encode("latin-1")))
-                message = {**message, "headers": own}
+                message = _headed(message, decision.headers)
         await send(message)
 
     return send_with_headers

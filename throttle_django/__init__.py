@@ -4,7 +4,17 @@ the database storage, system checks, management commands, admin and a DRF thrott
 
 from __future__ import annotations
 
+from throttle_django.decisions import ThrottledRequest, decision_of
 from throttle_django.decorators import exempt, limit
 from throttle_django.shortcuts import acheck, areset, check, reset
 
-__all__ = ["acheck", "areset", "check", "exempt", "limit", "reset"]
+__all__ = [
+    "ThrottledRequest",
+    "acheck",
+    "areset",
+    "check",
+    "decision_of",
+    "exempt",
+    "limit",
+    "reset",
+]

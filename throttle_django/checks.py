@@ -11,8 +11,11 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
+from throttle_core.http.limiter import USER_KEYS
 from throttle_core.storage.memory import InMemoryStorage
 from throttle_django import conf
+from throttle_django.decorators import declared_limits
+from throttle_django.limits import routed_views
 
 TAG = "throttle"
 
@@ -36,7 +39,6 @@ has a key nobody knows)."""
 
 MIDDLEWARE = "throttle_django.middleware.RateLimitMiddleware"
 AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
-USER_KEYS = ("user", "user_or_ip")
 
 
 @register(TAG)
@@ -74,8 +76,15 @@ def check_settings(
 
 
 def _counts_by_user(configuration: conf.Configuration) -> bool:
+    """Whether a global limit, the default key or a view's `@limit` counts by user."""
     limiter = configuration.limiter
-    return limiter.needs_user or configuration.options.key in USER_KEYS
+    if limiter.needs_user or configuration.options.key in USER_KEYS:
+        return True
+    try:
+        views = list(routed_views())
+    except Exception:  # a broken URLconf is reported by Django's own URL checks
+        return False
+    return any(declared.key in USER_KEYS for view in views for declared in declared_limits(view))
 
 
 def _before_authentication() -> bool:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-from throttle_core.http import PASS, Decision, Headers, RequestView
+from throttle_core.http import Decision, EnvironHeaders, RequestView, published
 from throttle_django.signals import request_refused
 
 if TYPE_CHECKING:
@@ -32,41 +32,26 @@ an outer decorator), so no limit is counted twice for one request."""
 GLOBAL_DECIDED = "_throttle_global_decided"
 """The request attribute set by the middleware: the global limits were decided for it."""
 
-_SPECIAL = {"CONTENT_TYPE": "CONTENT_TYPE", "CONTENT_LENGTH": "CONTENT_LENGTH"}
-_META_NAMES: dict[str, str] = {}
+
+class ThrottledRequest(HttpRequest):
+    """The type of a request that `RateLimitMiddleware` or a `@limit` decided for:
+    `request.throttle` is its `Decision`, or None when no limit applied. Annotate a view with
+    it (`def search(request: ThrottledRequest)`) and type checkers know `request.throttle`;
+    at run time the request is Django's own (`decision_of(request)` reads it from any request)."""
+
+    throttle: Decision | None
 
 
-def _meta_name(name: str) -> str:
-    found = _META_NAMES.get(name)
-    if found is None:
-        upper = name.upper().replace("-", "_")
-        found = _META_NAMES[name] = _SPECIAL.get(upper) or f"HTTP_{upper}"
-    return found
+def decision_of(request: HttpRequest) -> Decision | None:
+    """The `Decision` taken for `request` (what `request.throttle` holds), typed: None when no
+    limit applied, and for a request no limit was asked about."""
+    found = getattr(request, "throttle", None)
+    return found if isinstance(found, Decision) else None
 
 
-class MetaHeaders(Headers):
-    """A request's headers read straight from `request.META` (no copy per request). A header
-    sent several times is one comma-joined value there, as the WSGI and ASGI handlers join
-    them."""
-
-    __slots__ = ("meta",)
-
-    def __init__(self, meta: dict[str, Any]) -> None:
-        self.meta = meta
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        value = self.meta.get(_meta_name(name))
-        return default if value is None else str(value)
-
-    def get_all(self, name: str) -> list[str]:
-        value = self.get(name)
-        return [] if value is None else [value]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _meta_name(name) in self.meta
-
-    def __repr__(self) -> str:
-        return f"MetaHeaders({len(self.meta)} META keys)"
+def publish(request: HttpRequest, taken: Decision) -> None:
+    """Show `taken` to the view as `request.throttle` (None when no limit applied)."""
+    request.throttle = published(taken)  # type: ignore[attr-defined]
 
 
 def user_id(request: HttpRequest) -> str | None:
@@ -100,7 +85,7 @@ def request_view(
         request.method or "GET",
         request.path,
         request.META.get("REMOTE_ADDR"),
-        MetaHeaders(request.META),
+        EnvironHeaders(request.META),
         lookup,
         request,
     )
@@ -184,38 +169,6 @@ def _send_refused(request: HttpRequest, decision: Decision, sender: object) -> N
             )
 
 
-def merge(limiter: RequestLimiter, earlier: Decision | None, decision: Decision) -> Decision:
-    """One decision describing `earlier` (already taken for this request) and `decision`."""
-    if earlier is None or earlier is PASS:
-        return decision
-    if not decision.reports:
-        return earlier if decision.allowed else decision
-    return limiter.combine(earlier, decision)
-
-
-def soft_limits(
-    limiter: RequestLimiter,
-    decision: Decision,
-    check: Callable[[], Decision],
-) -> Decision:
-    """`decision` widened by the `block=False` limits that `check` decides (only when
-    `decision` let the request through: a refused request takes nothing from them)."""
-    if not decision.allowed:
-        return decision
-    return merge(limiter, decision, check())
-
-
-async def asoft_limits(
-    limiter: RequestLimiter,
-    decision: Decision,
-    check: Callable[[], Awaitable[Decision]],
-) -> Decision:
-    """`soft_limits` from async code."""
-    if not decision.allowed:
-        return decision
-    return merge(limiter, decision, await check())
-
-
 def decided(request: HttpRequest) -> Sequence[ViewLimit]:
     """The view limits already decided for `request`."""
     found: Sequence[ViewLimit] = getattr(request, DECIDED, ())
@@ -226,8 +179,3 @@ def mark_decided(request: HttpRequest, limits: Sequence[ViewLimit]) -> None:
     """Record that `limits` were decided for `request`."""
     if limits:
         setattr(request, DECIDED, (*decided(request), *limits))
-
-
-def published(decision: Decision) -> Decision | None:
-    """What `request.throttle` holds: the decision, or None when no limit applied."""
-    return None if decision is PASS else decision

@@ -11,30 +11,38 @@ request. A view's limit counts per view, its counter scoped by the view's `modul
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 from throttle_core.errors import ConfigError
-from throttle_core.http import PASS, Decision, KeySpec, RequestLimiter, ViewLimit
+from throttle_core.http import (
+    GLOBAL,
+    Decision,
+    RequestLimiter,
+    RequestView,
+    ViewLimitOptions,
+    ViewLimits,
+)
 from throttle_core.http.limiter import USER_KEYS
-from throttle_core.http.views import CostFunction, LimitFunction, LimitValue
+from throttle_core.http.views import LimitFunction, LimitValue, ViewLimit
 from throttle_django import conf
 from throttle_django.decisions import (
     add_headers,
     arefusal,
-    asoft_limits,
     decided,
+    decision_of,
     mark_decided,
-    merge,
-    published,
+    publish,
     refusal,
     request_view,
-    soft_limits,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 V = TypeVar("V")
 
@@ -59,13 +67,10 @@ class DjangoLimit(ViewLimit):
         self,
         limit: LimitValue | LimitFunction,
         *,
-        key: KeySpec | None = None,
-        methods: Iterable[str] | str | None = None,
-        cost: int | CostFunction = 1,
-        id: str | None = None,
         block: bool = True,
+        **options: Unpack[ViewLimitOptions],
     ) -> None:
-        super().__init__(limit, key=key, methods=methods, cost=cost, id=id)
+        super().__init__(limit, **options)
         if not isinstance(block, bool):
             raise ConfigError(f"block must be True or False, got {block!r}")
         self.block = block
@@ -86,31 +91,65 @@ def view_name(view: object) -> str:
 
 
 class Covered(NamedTuple):
-    """What covers the requests routed to one view: whether the global limits do (not when
-    it is exempt), its limits that refuse (`hard`) and those that only report (`soft`,
-    `block=False`), its scoping `name`, and the `sender` of `request_refused`."""
+    """What covers the requests routed to one view, worked out once per view: its scoping
+    `name` and the `sender` of `request_refused`; `hard`, what one check decides before the
+    view (the global limits unless it is exempt, and its limits that refuse), and `soft`, its
+    `block=False` limits (None without any), which only report; `limits`, all of its limits,
+    and the `keys` they count by."""
 
     name: str
     sender: object
-    global_limits: bool
-    hard: tuple[DjangoLimit, ...] = ()
-    soft: tuple[DjangoLimit, ...] = ()
+    hard: ViewLimits = GLOBAL
+    soft: ViewLimits | None = None
+    limits: tuple[DjangoLimit, ...] = ()
     keys: frozenset[object] = frozenset()
+
+    @classmethod
+    def of(
+        cls, name: str, sender: object, global_limits: bool, limits: Sequence[DjangoLimit]
+    ) -> Covered:
+        hard = tuple(item for item in limits if item.block)
+        soft = tuple(item for item in limits if not item.block)
+        keys = [item.key for item in limits]
+        return cls(
+            name,
+            sender,
+            GLOBAL if global_limits and not hard else ViewLimits(hard, name, global_limits),
+            ViewLimits(soft, name, False) if soft else None,
+            tuple(limits),
+            frozenset(key if isinstance(key, str | None) else "callable" for key in keys),
+        )
+
+    @property
+    def global_limits(self) -> bool:
+        """Whether the global limits cover the view (not when it is exempt)."""
+        return self.hard.global_limits
 
     def needs_user(self, limiter: RequestLimiter) -> bool:
         """Whether a limit that may apply counts by user (so the user must be looked up)."""
-        if limiter.needs_user:
-            return True
+        if limiter.needs_user or not self.keys:
+            return limiter.needs_user
         return any(
             key in USER_KEYS or (key is None and limiter.key in USER_KEYS) for key in self.keys
         )
 
-    @property
-    def limits(self) -> tuple[DjangoLimit, ...]:
-        return (*self.hard, *self.soft)
+    def check(self, limiter: RequestLimiter, view: RequestView) -> tuple[Decision, Decision]:
+        """The decision of the limits that refuse, and the one describing every limit (the
+        `block=False` ones are decided only when the others let the request through)."""
+        hard = limiter.check(view, self.hard)
+        if self.soft is None or hard.status is not None:
+            return hard, hard
+        return hard, limiter.combine(hard, limiter.check(view, self.soft))
+
+    async def acheck(self, limiter: RequestLimiter, view: RequestView) -> tuple[Decision, Decision]:
+        """`check` without blocking the event loop."""
+        hard = await limiter.acheck(view, self.hard)
+        if self.soft is None or hard.status is not None:
+            return hard, hard
+        return hard, limiter.combine(hard, await limiter.acheck(view, self.soft))
 
 
-NOT_ROUTED = Covered("", None, True)
+NOT_ROUTED = Covered("", None)
 """A request no URL matched (a 404): the global limits alone."""
 
 
@@ -136,15 +175,8 @@ def is_exempt(view: object) -> bool:
 @lru_cache(maxsize=VIEWS_KEPT)
 def covered(view: Callable[..., Any]) -> Covered:
     """What covers the requests routed to `view`."""
-    limits = declared_limits(view)
-    return Covered(
-        view_name(view),
-        getattr(view, "view_class", view),
-        not is_exempt(view),
-        tuple(item for item in limits if item.block),
-        tuple(item for item in limits if not item.block),
-        frozenset(item.key if isinstance(item.key, str | None) else "callable" for item in limits),
-    )
+    sender = getattr(view, "view_class", view)
+    return Covered.of(view_name(view), sender, not is_exempt(view), declared_limits(view))
 
 
 def _own(request: HttpRequest, limits: Sequence[DjangoLimit], name: str) -> Covered | None:
@@ -153,8 +185,7 @@ def _own(request: HttpRequest, limits: Sequence[DjangoLimit], name: str) -> Cove
     if not own:
         return None
     mark_decided(request, own)
-    hard = tuple(item for item in own if item.block)
-    return Covered(name, None, False, hard, tuple(item for item in own if not item.block))
+    return Covered.of(name, None, False, own)
 
 
 def decide_view(
@@ -167,14 +198,9 @@ def decide_view(
     limiter = configuration.limiter
     if own is None or not limiter.enabled:
         return None
-    view = request_view(request, limiter)
-
-    def check(items: Sequence[ViewLimit]) -> Decision:
-        return limiter.check(view, items, view=name, global_limits=False)
-
-    hard = check(own.hard) if own.hard else PASS
-    decision = soft_limits(limiter, hard, lambda: check(own.soft)) if own.soft else hard
-    return _conclude(request, limiter, hard, decision, configuration, sender)
+    hard, decision = own.check(limiter, request_view(request, limiter))
+    combined = _publish(request, limiter, decision)
+    return None if hard.allowed else refusal(request, combined, configuration, sender)
 
 
 async def adecide_view(
@@ -186,37 +212,15 @@ async def adecide_view(
     limiter = configuration.limiter
     if own is None or not limiter.enabled:
         return None
-    view = request_view(request, limiter, is_async=True)
-
-    async def check(items: Sequence[ViewLimit]) -> Decision:
-        return await limiter.acheck(view, items, view=name, global_limits=False)
-
-    hard = await check(own.hard) if own.hard else PASS
-    decision = await asoft_limits(limiter, hard, lambda: check(own.soft)) if own.soft else hard
-    if hard.allowed:
-        return _conclude(request, limiter, hard, decision, configuration, sender)
+    hard, decision = await own.acheck(limiter, request_view(request, limiter, is_async=True))
     combined = _publish(request, limiter, decision)
-    return await arefusal(request, combined, configuration, sender)
+    return None if hard.allowed else await arefusal(request, combined, configuration, sender)
 
 
 def _publish(request: HttpRequest, limiter: RequestLimiter, decision: Decision) -> Decision:
-    combined = merge(limiter, getattr(request, "throttle", None), decision)
-    request.throttle = published(combined)  # type: ignore[attr-defined]
+    combined = limiter.combine(decision_of(request), decision)
+    publish(request, combined)
     return combined
-
-
-def _conclude(
-    request: HttpRequest,
-    limiter: RequestLimiter,
-    hard: Decision,
-    decision: Decision,
-    configuration: conf.Configuration,
-    sender: object,
-) -> HttpResponseBase | None:
-    combined = _publish(request, limiter, decision)
-    if hard.allowed:
-        return None
-    return refusal(request, combined, configuration, sender)
 
 
 def _limit_function(view: Callable[..., Any], declared: DjangoLimit) -> Callable[..., Any]:
@@ -234,7 +238,7 @@ def _limit_function(view: Callable[..., Any], declared: DjangoLimit) -> Callable
             if refused is not None:
                 return refused
             response = await inner(request, *args, **kwargs)
-            add_headers(response, getattr(request, "throttle", None))
+            add_headers(response, decision_of(request))
             return response
 
         wrapped: Callable[..., Any] = markcoroutinefunction(awrapped)
@@ -245,7 +249,7 @@ def _limit_function(view: Callable[..., Any], declared: DjangoLimit) -> Callable
             if refused is not None:
                 return refused
             response = inner(request, *args, **kwargs)
-            add_headers(response, getattr(request, "throttle", None))
+            add_headers(response, decision_of(request))
             return response
 
         wrapped = swrapped
@@ -273,7 +277,7 @@ def _limit_class(cls: type, declared: DjangoLimit) -> type:
             response = dispatch(self, request, *args, **kwargs)
             if hasattr(response, "__await__"):
                 response = await response
-            add_headers(response, getattr(request, "throttle", None))
+            add_headers(response, decision_of(request))
             return response
 
         limited: Callable[..., Any] = adispatch
@@ -285,7 +289,7 @@ def _limit_class(cls: type, declared: DjangoLimit) -> type:
             if refused is not None:
                 return refused
             response = dispatch(self, request, *args, **kwargs)
-            add_headers(response, getattr(request, "throttle", None))
+            add_headers(response, decision_of(request))
             return response
 
         limited = sdispatch
@@ -296,13 +300,7 @@ def _limit_class(cls: type, declared: DjangoLimit) -> type:
 
 
 def limit(
-    limit: LimitValue | LimitFunction,
-    *,
-    key: KeySpec | None = None,
-    methods: Iterable[str] | str | None = None,
-    cost: int | CostFunction = 1,
-    id: str | None = None,
-    block: bool = True,
+    limit: LimitValue | LimitFunction, *, block: bool = True, **options: Unpack[ViewLimitOptions]
 ) -> Callable[[V], V]:
     """Limit a view: a function view (sync or async; an async view stays a coroutine
     function), a class-based view (every method of it), or `dispatch` through
@@ -315,7 +313,7 @@ def limit(
     names one counter shared by every view using it (default: a counter for this view).
     `block=False` never refuses: the view reads `request.throttle.allowed` and decides.
     Everything but the callables is checked here, at import time."""
-    declared = DjangoLimit(limit, key=key, methods=methods, cost=cost, id=id, block=block)
+    declared = DjangoLimit(limit, block=block, **options)
 
     def decorate(view: V) -> V:
         if isinstance(view, type):

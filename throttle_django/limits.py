@@ -24,13 +24,18 @@ def _views(patterns: Iterable[Any]) -> Iterator[Any]:
             yield pattern.callback
 
 
-def _view_limits(configuration: conf.Configuration) -> Iterator[tuple[str, dict[str, Any]]]:
-    limiter = configuration.limiter
+def routed_views() -> Iterator[Any]:
+    """Each view the project's URLconf routes to, once."""
     seen: set[object] = set()
     for view in _views(get_resolver().url_patterns):
-        if view in seen:
-            continue
-        seen.add(view)
+        if view not in seen:
+            seen.add(view)
+            yield view
+
+
+def _view_limits(configuration: conf.Configuration) -> Iterator[tuple[str, dict[str, Any]]]:
+    limiter = configuration.limiter
+    for view in routed_views():
         name = view_name(view)
         for declared in declared_limits(view):
             if callable(declared.limit):

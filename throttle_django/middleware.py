@@ -14,18 +14,16 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
-from throttle_core.http import Decision
 from throttle_django import conf
 from throttle_django.decisions import (
     GLOBAL_DECIDED,
     add_headers,
     arefusal,
-    asoft_limits,
+    decision_of,
     mark_decided,
-    published,
+    publish,
     refusal,
     request_view,
-    soft_limits,
 )
 from throttle_django.decorators import NOT_ROUTED, Covered, covered
 
@@ -89,25 +87,14 @@ class RateLimitMiddleware:
         request.throttle = None  # type: ignore[attr-defined]
         if not limiter.enabled:
             return self.get_response(request)
-        target = covering(request)
-        setattr(request, GLOBAL_DECIDED, True)
-        mark_decided(request, target.limits)
+        target = self.covering(request)
         view = request_view(request, limiter, user=target.needs_user(limiter))
-        hard = limiter.check(
-            view, target.hard, view=target.name, global_limits=target.global_limits
-        )
-        decision = hard
-        if target.soft:
-            decision = soft_limits(
-                limiter,
-                hard,
-                lambda: limiter.check(view, target.soft, view=target.name, global_limits=False),
-            )
-        request.throttle = published(decision)  # type: ignore[attr-defined]
-        if not hard.allowed:
+        hard, decision = target.check(limiter, view)
+        publish(request, decision)
+        if hard.status is not None:
             return refusal(request, decision, configuration, target.sender)
         response: HttpResponseBase = self.get_response(request)
-        add_headers(response, request.throttle)  # type: ignore[attr-defined]
+        add_headers(response, decision_of(request))
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -117,25 +104,21 @@ class RateLimitMiddleware:
         get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
         if not limiter.enabled:
             return await get_response(request)
+        target = self.covering(request)
+        view = request_view(request, limiter, is_async=True, user=target.needs_user(limiter))
+        hard, decision = await target.acheck(limiter, view)
+        publish(request, decision)
+        if hard.status is not None:
+            return await arefusal(request, decision, configuration, target.sender)
+        response = await get_response(request)
+        add_headers(response, decision_of(request))
+        return response
+
+    @staticmethod
+    def covering(request: HttpRequest) -> Covered:
+        """What covers `request`, its limits marked decided (so `@limit` does not count them
+        again)."""
         target = covering(request)
         setattr(request, GLOBAL_DECIDED, True)
         mark_decided(request, target.limits)
-        view = request_view(request, limiter, is_async=True, user=target.needs_user(limiter))
-        hard = await limiter.acheck(
-            view, target.hard, view=target.name, global_limits=target.global_limits
-        )
-        decision = hard
-        if target.soft:
-
-            async def soft() -> Decision:
-                return await limiter.acheck(
-                    view, target.soft, view=target.name, global_limits=False
-                )
-
-            decision = await asoft_limits(limiter, hard, soft)
-        request.throttle = published(decision)  # type: ignore[attr-defined]
-        if not hard.allowed:
-            return await arefusal(request, decision, configuration, target.sender)
-        response = await get_response(request)
-        add_headers(response, request.throttle)  # type: ignore[attr-defined]
-        return response
+        return target

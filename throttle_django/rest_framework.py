@@ -18,10 +18,10 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from throttle_core.http import PASS, Decision
+from throttle_core.http import PASS, Decision, ViewLimits
 from throttle_core.http.views import LimitValue
 from throttle_django import conf
-from throttle_django.decisions import GLOBAL_DECIDED, merge, published, request_view
+from throttle_django.decisions import GLOBAL_DECIDED, decision_of, publish, request_view
 from throttle_django.decorators import DjangoLimit, view_name
 
 LIMITS_KEPT = 1024
@@ -64,10 +64,9 @@ class RateThrottle(BaseThrottle):
         else:
             limit = _limit_of(rate)
             name = view_name(type(view))
-            decision = limiter.check(found, (limit,), view=name, global_limits=False)
+            decision = limiter.check(found, ViewLimits((limit,), name, global_limits=False))
         self.decision = decision
-        earlier: Decision | None = getattr(http, "throttle", None)
-        http.throttle = published(merge(limiter, earlier, decision))  # type: ignore[attr-defined]
+        publish(http, limiter.combine(decision_of(http), decision))
         return decision.allowed
 
     def wait(self) -> float | None:

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from throttle_core.counters import areset_counter, reset_counter
 from throttle_core.errors import ConfigError
-from throttle_core.http import Decision, KeySpec, RequestLimiter, ViewLimit
+from throttle_core.http import Decision, KeySpec, RequestLimiter, ViewLimit, ViewLimits
 from throttle_core.http.keys import Resolver, aresolve, check_key, resolve, resolver
 from throttle_core.http.views import LimitValue
 from throttle_django import conf
@@ -32,10 +32,12 @@ def _checked_id(id: object) -> str:
     return id
 
 
-def _view_limit(limit: LimitValue, id: str, key: KeySpec | None, cost: int) -> ViewLimit:
+def _view_limits(limit: LimitValue, id: str, key: KeySpec | None, cost: int) -> ViewLimits:
     if isinstance(limit, str):
-        return _limit(limit, _checked_id(id), key, cost)
-    return ViewLimit(limit, key=key, cost=cost, id=_checked_id(id))
+        found = _limit(limit, _checked_id(id), key, cost)
+    else:
+        found = ViewLimit(limit, key=key, cost=cost, id=_checked_id(id))
+    return ViewLimits((found,), global_limits=False, peek=cost == 0)
 
 
 def check(
@@ -44,10 +46,10 @@ def check(
     """Take `cost` tokens from the counter `id` of this request's key (`key`, default:
     `THROTTLE["KEY"]`) under `limit` (a limit string or config dict) and return the
     `Decision`; `cost=0` peeks, taking nothing. It never answers the request: the caller
-    reads `decision.allowed` and `decision.retry_after`."""
+    reads `decision.allowed` and `decision.retry_after`. A peek is refused when no request
+    is left (as every framework's peek is: fewer tokens remain than one request takes)."""
     limiter = conf.limiter()
-    found = _view_limit(limit, id, key, cost)
-    return limiter.check(request_view(request, limiter), (found,), global_limits=False)
+    return limiter.check(request_view(request, limiter), _view_limits(limit, id, key, cost))
 
 
 async def acheck(
@@ -55,9 +57,8 @@ async def acheck(
 ) -> Decision:
     """`check` without blocking the event loop."""
     limiter = conf.limiter()
-    found = _view_limit(limit, id, key, cost)
     view = request_view(request, limiter, is_async=True)
-    return await limiter.acheck(view, (found,), global_limits=False)
+    return await limiter.acheck(view, _view_limits(limit, id, key, cost))
 
 
 def _finder(limiter: RequestLimiter, key: KeySpec | None) -> Resolver:

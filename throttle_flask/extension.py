@@ -4,6 +4,7 @@ decorators for views and blueprints."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 from collections.abc import Callable, Iterable, Sequence
@@ -15,17 +16,16 @@ from flask.wrappers import Response
 from throttle_core.clock import Clock
 from throttle_core.errors import ConfigError
 from throttle_core.http import (
-    PASS,
     Decision,
-    Headers,
+    EnvironHeaders,
     KeySpec,
     OptionKeywords,
     RequestLimiter,
     RequestView,
     UserLookup,
+    published,
     read_settings,
 )
-from throttle_core.http.headers import Report
 from throttle_core.http.options import check_option
 from throttle_core.http.views import LimitValue
 from throttle_flask.errors import RateLimitExceeded, StorageUnavailable
@@ -151,24 +151,21 @@ class AppThrottle:
             environ[DECISION] = None
             return
         view = RequestView(
-            req.method, req.path, req.remote_addr, Headers(req.headers), self.user, req
+            req.method, req.path, req.remote_addr, EnvironHeaders(environ), self.user, req
         )
-        name = endpoint or ""
         limiter = self.limiter
-        peeks = [self.peek(view, limit, name) for limit in covered.deferred]
+        peeks = [limiter.check(view, peek) for peek in covered.peeks]
         for peeked in peeks:
-            if not peeked.allowed:
+            if peeked.status is not None:
                 environ[DECISION] = peeked
                 refuse(peeked)
-        decision = limiter.check(
-            view, covered.limits, view=name, global_limits=covered.global_limits
-        )
+        decision = limiter.check(view, covered.view)
         if peeks and decision.status != 503:
-            if decision.allowed:
-                environ[PENDING] = (view, name, decision, covered.deferred, peeks)
-            decision = self.merged([decision, *peeks])
+            if decision.status is None:
+                environ[PENDING] = (view, decision, covered, peeks)
+            decision = functools.reduce(limiter.combine, peeks, decision)
         environ[DECISION] = decision
-        if not decision.allowed:
+        if decision.status is not None:
             refuse(decision)
 
     def after_request(self, response: Response) -> Response:
@@ -183,45 +180,22 @@ class AppThrottle:
             add_headers(response, decision.headers)
         return response
 
-    def peek(self, view: RequestView, limit: FlaskLimit, name: str) -> Decision:
-        """What a `deduct_when` limit says before the view, taking nothing: a refusal when
-        fewer tokens are left than the request would take."""
-        peeked = self.limiter.check(view, (limit,), view=name, peek=(limit,), global_limits=False)
-        if not peeked.reports:
-            return peeked
-        tokens = limit.tokens(limit.rule(name, view.request), view.request)
-        if all(result.remaining >= tokens for _, result in peeked.reports):
-            return peeked
-        reports = tuple(
-            (quota, result)
-            if result.remaining >= tokens
-            else (
-                quota,
-                result._replace(
-                    accepted=False,
-                    retry_after=result.retry_after if tokens == 1 else result.reset_after,
-                ),
-            )
-            for quota, result in peeked.reports
-        )
-        return self.render(reports)
-
     def settle(
         self,
         response: Response,
         view: RequestView,
-        name: str,
         decision: Decision,
-        deferred: Sequence[FlaskLimit],
+        covered: EndpointLimits,
         peeks: Sequence[Decision],
     ) -> Decision:
         """After the response: count the `deduct_when` limits whose predicate holds, and the
-        decision that describes every limit of the request as it now stands."""
+        decision that describes every limit of the request as it now stands (the request
+        was let through, so no limit is shown refusing it)."""
         parts = [decision]
-        for limit, peeked in zip(deferred, peeks, strict=True):
+        for limit, count, peeked in zip(covered.deferred, covered.counts, peeks, strict=True):
             taken = peeked
             if limit.deduct_when is not None and limit.deduct_when(response):
-                counted = self.limiter.check(view, (limit,), view=name, global_limits=False)
+                counted = self.limiter.check(view, count)
                 taken = peeked if counted.status == 503 else counted
             parts.append(taken)
         reports = tuple(
@@ -229,20 +203,7 @@ class AppThrottle:
             for part in parts
             for quota, result in part.reports
         )
-        return self.render(reports) if reports else decision
-
-    def merged(self, decisions: Sequence[Decision]) -> Decision:
-        """One decision describing the limits of several taken for one request."""
-        described = [decision for decision in decisions if decision.reports]
-        if len(described) < 2:
-            return described[0] if described else decisions[0]
-        return self.render(tuple(report for part in described for report in part.reports))
-
-    def render(self, reports: tuple[Report, ...]) -> Decision:
-        """The decision whose limits are described by `reports` (one compound of them)."""
-        if len(reports) == 1:
-            return self.limiter.render(reports, reports[0][1])
-        return self.limiter.combine(Decision(reports=reports[:1]), Decision(reports=reports[1:]))
+        return self.limiter.describe(reports) if reports else decision
 
 
 class Throttle:
@@ -359,10 +320,7 @@ class Throttle:
         (or the storage failed and `fail_open` let the request through)."""
         if not has_request_context():
             return None
-        decision = request.environ.get(DECISION)
-        if decision is None or decision is PASS:
-            return None
-        return decision  # type: ignore[no-any-return]
+        return published(request.environ.get(DECISION))
 
 
 def state_of(app: Flask) -> AppThrottle:

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from flask import Flask
 
 from throttle_core.errors import ConfigError
-from throttle_core.http import KeySpec, Rule, ViewLimit
+from throttle_core.http import GLOBAL, KeySpec, Rule, ViewLimit, ViewLimits
 from throttle_core.http.views import LimitValue
 
 ResponsePredicate = Callable[[Any], bool]
@@ -123,12 +123,17 @@ class Declared:
 class EndpointLimits(NamedTuple):
     """What covers one endpoint: whether the global limits do, the declared limits taken
     before the view, and those with `deduct_when`, settled after the response. `exempt` says
-    an `exempt` mark dropped limits declared outside it."""
+    an `exempt` mark dropped limits declared outside it. `view` is what the check before the
+    view decides; `peeks` and `counts` what each `deduct_when` limit decides before the view
+    (a peek) and after the response (a count)."""
 
     global_limits: bool
     limits: tuple[FlaskLimit, ...] = ()
     deferred: tuple[FlaskLimit, ...] = ()
     exempt: bool = False
+    view: ViewLimits = GLOBAL
+    peeks: tuple[ViewLimits, ...] = ()
+    counts: tuple[ViewLimits, ...] = ()
 
 
 NOT_ROUTED = EndpointLimits(True)
@@ -165,9 +170,15 @@ def endpoint_limits(
         for found, scope in levels[max(outermost, 0) :]
         for limit in found.limits
     ]
+    taken = tuple(limit for limit in limits if limit.deduct_when is None)
+    deferred = tuple(limit for limit in limits if limit.deduct_when is not None)
+    global_limits = outermost < 0
     return EndpointLimits(
-        global_limits=outermost < 0,
-        limits=tuple(limit for limit in limits if limit.deduct_when is None),
-        deferred=tuple(limit for limit in limits if limit.deduct_when is not None),
-        exempt=outermost >= 0,
+        global_limits=global_limits,
+        limits=taken,
+        deferred=deferred,
+        exempt=not global_limits,
+        view=GLOBAL if global_limits and not taken else ViewLimits(taken, endpoint, global_limits),
+        peeks=tuple(ViewLimits((limit,), endpoint, False, peek=True) for limit in deferred),
+        counts=tuple(ViewLimits((limit,), endpoint, False) for limit in deferred),
     )

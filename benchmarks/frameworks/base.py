@@ -21,3 +21,21 @@ class AppAdapter(Library, ABC):
         """The framework's hello-world app with every request limited to `limit` per
         `period` seconds per client address: a fixed window, headers on, in memory or in the
         Redis server at the URL `storage`."""
+
+
+class OurAdapter(AppAdapter, ABC):
+    """Our integration with one framework: its defaults (IETF and legacy headers) and one
+    fixed window keyed by the client address, as the peers' default strategy is, in memory or
+    in the Redis server at `storage`."""
+
+    library = "throttle-suite"
+
+    def app(self, limit: int, period: int, storage: str | None = None) -> Any:
+        from throttle_core import InMemoryStorage
+
+        config = {"policy": "fixed_window", "id": "hello", "limit": limit, "interval": period}
+        return self.limited(config, InMemoryStorage() if storage is None else storage)
+
+    @abstractmethod
+    def limited(self, config: dict[str, Any], storage: object) -> Any:
+        """The hello-world app limited by `config` on `storage`."""

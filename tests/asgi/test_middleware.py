@@ -16,18 +16,12 @@ from starlette.types import Message, Receive, Scope, Send
 
 from tests.asgi.apps import CHUNKS, PEER, ROUTES, Calls, client, limited
 from tests.conftest import START
+from tests.http.problems import quota_exceeded
 from throttle_asgi import Decision, RateLimitMiddleware, Rule
 from throttle_asgi.scope import request_view
 from throttle_core import ConfigError, FrozenClock, InMemoryStorage
 
-PROBLEM = {
-    "type": "https://iana.org/assignments/http-problem-types#quota-exceeded",
-    "title": "Too Many Requests",
-    "status": 429,
-    "detail": "Rate limit exceeded (3-per-minute); retry in 60 seconds.",
-    "violated-policies": ["3-per-minute"],
-    "retry_after": 60,
-}
+PROBLEM = quota_exceeded("3-per-minute", 60)
 
 
 async def test_200s_then_429_with_body_and_headers() -> None:

@@ -88,3 +88,20 @@ def test_user_key_before_authentication_warns(middleware: list[str]) -> None:
     after = [SESSIONS, AUTHENTICATION, MIDDLEWARE]
     assert throttle_messages(THROTTLE={"RULES": rules}, MIDDLEWARE=after) == []
     assert throttle_messages(THROTTLE={"KEY": "ip"}, MIDDLEWARE=middleware) == []
+
+
+@pytest.mark.parametrize(
+    "middleware",
+    [[MIDDLEWARE, SESSIONS, AUTHENTICATION], [SESSIONS, MIDDLEWARE]],
+    ids=["before", "without authentication"],
+)
+def test_a_views_user_key_before_authentication_warns(middleware: list[str]) -> None:
+    """`@limit(key="user")` on a routed view counts by user as a rule would."""
+    views = {"ROOT_URLCONF": "tests.django.limited_urls", "THROTTLE": {"KEY": "ip"}}
+    messages = throttle_messages(MIDDLEWARE=middleware, **views)
+    assert [code for code, _ in messages] == ["throttle.W002"]
+    assert "request.user is not set yet" in messages[0][1]
+    after = [SESSIONS, AUTHENTICATION, MIDDLEWARE]
+    assert throttle_messages(MIDDLEWARE=after, **views) == []
+    broken = {"ROOT_URLCONF": "tests.django.nowhere", "THROTTLE": {"KEY": "ip"}}
+    assert throttle_messages(MIDDLEWARE=middleware, **broken) == []

@@ -25,6 +25,11 @@ def test_check_counts_peeks_and_reset_forgets() -> None:
         peek = check(alice, "3/minute", id="login", cost=0)
         assert peek.rate_limit is not None
         assert peek.rate_limit.remaining == 0
+        assert peek.status == 429
+        assert peek.violated == ("login",)
+        assert peek.retry_after is not None
+        assert peek.retry_after > 0
+        assert check(request("203.0.113.9"), "3/minute", id="login", cost=0).allowed
         assert check(request("203.0.113.8"), "3/minute", id="login").allowed
         refused = check(alice, "3/minute", id="login")
         assert refused.status == 429

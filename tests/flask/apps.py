@@ -38,3 +38,17 @@ def post(client: FlaskClient, path: str = "/", peer: str = PEER, **options: Any)
 
 def statuses(client: FlaskClient, path: str = "/", count: int = 3, **options: Any) -> list[int]:
     return [get(client, path, **options).status_code for _ in range(count)]
+
+
+def limited_route(
+    app: Flask, throttle: Throttle, path: str, limit: Any, **keywords: Any
+) -> FlaskClient:
+    """`path` (its endpoint named after it, `hello` for `/`) answering `hello` under
+    `@throttle.limit(limit, **keywords)`; the app's test client."""
+
+    def hello() -> str:
+        return "hello"
+
+    endpoint = path.strip("/") or "hello"
+    app.add_url_rule(path, endpoint, throttle.limit(limit, **keywords)(hello))
+    return app.test_client()

@@ -9,7 +9,7 @@ from flask import Blueprint, g, request
 from flask.views import MethodView
 from werkzeug.wrappers import Response
 
-from tests.flask.apps import get, make_app, post, statuses
+from tests.flask.apps import get, limited_route, make_app, post, statuses
 from throttle_core import ConfigError
 from throttle_flask import Throttle
 
@@ -24,12 +24,7 @@ def test_limit_strings_and_config_dicts() -> None:
     def text() -> str:
         return "text"
 
-    @app.get("/dict")
-    @throttle.limit({**MINUTE, "limit": 1, "id": "dict"})
-    def mapping() -> str:
-        return "dict"
-
-    client = app.test_client()
+    client = limited_route(app, throttle, "/dict", {**MINUTE, "limit": 1, "id": "dict"})
     assert statuses(client, "/text") == [200, 200, 429]
     assert get(client, "/dict").headers["RateLimit"] == '"dict";r=0;t=60'
     assert get(client, "/dict").status_code == 429
@@ -89,12 +84,8 @@ def test_costs_int_and_function() -> None:
     def fixed() -> str:
         return "fixed"
 
-    @app.get("/sized")
-    @throttle.limit({**MINUTE, "limit": 10, "id": "sized"}, cost=lambda: int(request.args["n"]))
-    def sized() -> str:
-        return "sized"
-
-    client = app.test_client()
+    sized = {**MINUTE, "limit": 10, "id": "sized"}
+    client = limited_route(app, throttle, "/sized", sized, cost=lambda: int(request.args["n"]))
     assert statuses(client, "/fixed") == [200, 200, 429]
     assert get(client, "/sized?n=7").headers["RateLimit"] == '"sized";r=3;t=60'
     assert get(client, "/sized?n=4").status_code == 429

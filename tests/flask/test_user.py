@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import request
 from flask_login import LoginManager, UserMixin, login_user
 
-from tests.flask.apps import get, make_app
+from tests.flask.apps import get, limited_route, make_app
 from throttle_flask import Throttle
 
 
@@ -47,12 +47,7 @@ def test_a_user_keyword_wins_over_the_config() -> None:
         Throttle(user=lambda: "from-keyword"), USER=lambda: "from-config", KEY="user"
     )
 
-    @app.get("/")
-    @throttle.limit("1/minute")
-    def hello() -> str:
-        return "hello"
-
-    client = app.test_client()
+    client = limited_route(app, throttle, "/", "1/minute")
     assert [get(client, peer=p).status_code for p in ("192.0.2.1", "192.0.2.2")] == [200, 429]
 
 
@@ -90,10 +85,5 @@ def test_flask_login_current_user_keys_authenticated_requests() -> None:
 def test_flask_login_installed_but_unused_counts_by_address() -> None:
     app, throttle = make_app(KEY="user")
 
-    @app.get("/")
-    @throttle.limit("1/minute")
-    def hello() -> str:
-        return "hello"
-
-    client = app.test_client()
+    client = limited_route(app, throttle, "/", "1/minute")
     assert [get(client, peer=p).status_code for p in ("192.0.2.1", "192.0.2.2")] == [200, 200]

@@ -4,13 +4,14 @@ resets, callables for the limit and the cost, and a user looked up only when nee
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from tests.conftest import START
 from throttle_core import ConfigError, FrozenClock, InMemoryStorage
-from throttle_core.http import Decision, RequestLimiter, RequestView, ViewLimit
+from throttle_core.http import Decision, RequestLimiter, RequestView, ViewLimit, ViewLimits
 from throttle_core.http import limiter as limiter_module
 from throttle_core.http.failures import REPORT_EVERY
 from throttle_core.result import RateLimit
@@ -28,11 +29,16 @@ def limiter(**options: Any) -> RequestLimiter:
 
 
 async def decide(
-    requests: RequestLimiter, request: RequestView, is_async: bool, *args: Any, **kwargs: Any
+    requests: RequestLimiter,
+    request: RequestView,
+    is_async: bool,
+    limits: Sequence[ViewLimit] = (),
+    **scope: Any,
 ) -> Decision:
+    view = ViewLimits(tuple(limits), scope.pop("view", ""), **scope)
     if is_async:
-        return await requests.acheck(request, *args, **kwargs)
-    return requests.check(request, *args, **kwargs)
+        return await requests.acheck(request, view)
+    return requests.check(request, view)
 
 
 GET = RequestView("GET", "/", "198.51.100.1")
@@ -73,11 +79,30 @@ async def test_peeked_limits_take_nothing_and_methods_narrow(is_async: bool) -> 
     login = ViewLimit("2/minute", methods=["POST"], id="login")
     post = RequestView("POST", "/login", "198.51.100.1")
     for _ in range(3):
-        peeked = await decide(requests, post, is_async, [login], peek={login})
+        peeked = await decide(requests, post, is_async, [login], peek=True)
         assert peeked.headers[1] == ("RateLimit", '"login";r=2;t=0')
+        assert peeked.allowed
     assert (await decide(requests, GET, is_async, [login])).reports == ()
     statuses = [(await decide(requests, post, is_async, [login])).status for _ in range(3)]
     assert statuses == [None, None, 429]
+    exhausted = await decide(requests, post, is_async, [login], peek=True)
+    assert exhausted.status == 429
+    assert exhausted.violated == ("login",)
+    assert exhausted.headers[2] == ("RateLimit", '"login";r=0;t=60')
+
+
+async def test_a_peek_refuses_when_fewer_tokens_remain_than_a_request_takes(
+    is_async: bool,
+) -> None:
+    requests = limiter(headers="ietf")
+    upload = ViewLimit({"policy": "fixed_window", "limit": 3, "interval": 60}, cost=2, id="up")
+    assert (await decide(requests, GET, is_async, [upload])).allowed
+    peeked = await decide(requests, GET, is_async, [upload], peek=True)
+    assert peeked.status == 429
+    assert peeked.retry_after == 60
+    assert peeked.headers[2] == ("RateLimit", '"up";r=1;t=60')
+    free = ViewLimit("3/minute", cost=0, id="free")
+    assert (await decide(requests, GET, is_async, [free], peek=True)).allowed
 
 
 async def test_reset_forgets_one_requests_counters(is_async: bool) -> None:
@@ -86,9 +111,9 @@ async def test_reset_forgets_one_requests_counters(is_async: bool) -> None:
     assert (await decide(requests, GET, is_async, login)).allowed
     assert not (await decide(requests, GET, is_async, login)).allowed
     if is_async:
-        await requests.areset(GET, login)
+        await requests.areset(GET, ViewLimits(tuple(login)))
     else:
-        requests.reset(GET, login)
+        requests.reset(GET, ViewLimits(tuple(login)))
     assert (await decide(requests, GET, is_async, login)).allowed
 
 

@@ -5,7 +5,7 @@ through httpx's ASGI transport."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 from starlette.middleware import Middleware
 
-from tests.integrations.driver import PEER, AppSpec, Response, response_from
+from tests.integrations.driver import Answer, AppSpec, Client
 from throttle_asgi import (
     RateLimitMiddleware,
     RateLimitRejected,
@@ -68,28 +68,21 @@ def build(spec: AppSpec) -> FastAPI:
     return app
 
 
-class ASGIClient:
+class ASGIClient(Client):
     """Requests through httpx's ASGI transport, one event loop for the client's life."""
 
     def __init__(self, app: FastAPI, loop: asyncio.AbstractEventLoop) -> None:
         self.app = app
         self.loop = loop
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        peer: str = PEER,
-        headers: Mapping[str, str] | None = None,
-    ) -> Response:
+    def send(self, method: str, path: str, peer: str, headers: dict[str, str]) -> Answer:
         async def send() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app, client=(peer, 50000))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                return await http.request(method, path, headers=dict(headers or {}))
+                return await http.request(method, path, headers=headers)
 
         answer = self.loop.run_until_complete(send())
-        return response_from(answer.status_code, answer.headers.multi_items(), answer.content)
+        return answer.status_code, answer.headers.multi_items(), answer.content
 
 
 class ASGIDriver:

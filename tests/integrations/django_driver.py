@@ -4,16 +4,17 @@ limits, called through Django's test client."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.test import Client, override_settings
+from django.test import Client as TestClient
+from django.test import override_settings
 from django.urls import path
 
-from tests.integrations.driver import PEER, VIEWS, AppSpec, Response, response_from
+from tests.integrations.driver import VIEWS, Answer, AppSpec, Client
 from throttle_django import exempt, limit
 
 MIDDLEWARE = ["throttle_django.middleware.RateLimitMiddleware"]
@@ -51,22 +52,15 @@ def urlconf(spec: AppSpec) -> ModuleType:
     return module
 
 
-class DjangoTestClient:
+class DjangoTestClient(Client):
     """Requests through Django's test client, the peer address in `REMOTE_ADDR`."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: TestClient) -> None:
         self.client = client
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        peer: str = PEER,
-        headers: Mapping[str, str] | None = None,
-    ) -> Response:
-        answer = self.client.generic(method, path, headers=dict(headers or {}), REMOTE_ADDR=peer)
-        return response_from(answer.status_code, list(answer.items()), answer.content)
+    def send(self, method: str, path: str, peer: str, headers: dict[str, str]) -> Answer:
+        answer = self.client.generic(method, path, headers=headers, REMOTE_ADDR=peer)
+        return answer.status_code, answer.items(), answer.content
 
 
 class DjangoDriver:
@@ -78,4 +72,4 @@ class DjangoDriver:
         with override_settings(
             THROTTLE=dict(app.settings), ROOT_URLCONF=urlconf(app), MIDDLEWARE=MIDDLEWARE
         ):
-            yield DjangoTestClient(Client(raise_request_exception=False))
+            yield DjangoTestClient(TestClient(raise_request_exception=False))

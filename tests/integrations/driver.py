@@ -18,7 +18,8 @@ always a storage object whose clock the scenario controls.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -49,8 +50,14 @@ class Response:
     repeated: frozenset[str] = frozenset()
 
 
-class Client(Protocol):
-    """Sends one request through the framework and returns its response."""
+Answer = tuple[int, Iterable[tuple[str, str]], bytes]
+"""What a framework's test client returned: the status, the raw (name, value) header pairs
+and the body."""
+
+
+class Client(ABC):
+    """Sends one request through the framework and returns its response: each framework's
+    client only `send`s, through its own test client."""
 
     def request(
         self,
@@ -59,7 +66,12 @@ class Client(Protocol):
         *,
         peer: str = PEER,
         headers: Mapping[str, str] | None = None,
-    ) -> Response: ...
+    ) -> Response:
+        return response_from(*self.send(method, path, peer, dict(headers or {})))
+
+    @abstractmethod
+    def send(self, method: str, path: str, peer: str, headers: dict[str, str]) -> Answer:
+        """Send the request from `peer` with `headers`; the status, header pairs and body."""
 
 
 class Driver(Protocol):
@@ -74,9 +86,7 @@ class Driver(Protocol):
     def client(self, app: AppSpec) -> AbstractContextManager[Client]: ...
 
 
-def response_from(
-    status: int, pairs: Iterator[tuple[str, str]] | list[tuple[str, str]], body: bytes
-) -> Response:
+def response_from(status: int, pairs: Iterable[tuple[str, str]], body: bytes) -> Response:
     """A `Response` from the raw (name, value) pairs a framework's client returns."""
     headers: dict[str, str] = {}
     repeated = set()

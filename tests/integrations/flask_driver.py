@@ -4,13 +4,13 @@ Flask's test client."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integrations.driver import PEER, VIEWS, AppSpec, Response, response_from
+from tests.integrations.driver import VIEWS, Answer, AppSpec, Client
 from throttle_flask import Throttle
 
 
@@ -40,24 +40,17 @@ def build(spec: AppSpec) -> Flask:
     return app
 
 
-class FlaskTestClient:
+class FlaskTestClient(Client):
     """Requests through Flask's test client, the peer address set in the WSGI environ."""
 
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        peer: str = PEER,
-        headers: Mapping[str, str] | None = None,
-    ) -> Response:
+    def send(self, method: str, path: str, peer: str, headers: dict[str, str]) -> Answer:
         answer = self.client.open(
-            path, method=method, headers=dict(headers or {}), environ_base={"REMOTE_ADDR": peer}
+            path, method=method, headers=headers, environ_base={"REMOTE_ADDR": peer}
         )
-        return response_from(answer.status_code, list(answer.headers.items()), answer.get_data())
+        return answer.status_code, answer.headers.items(), answer.get_data()
 
 
 class FlaskDriver:

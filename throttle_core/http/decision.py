@@ -66,3 +66,10 @@ class Decision(NamedTuple):
 PASS = Decision()
 """Let the request through untouched: no rule applied, limiting is off, or the storage failed
 with `fail_open` on."""
+
+
+def published(decision: Decision | None) -> Decision | None:
+    """What an integration shows the application as a request's decision (Django's
+    `request.throttle`, Flask's `throttle.current_decision`): the decision, or None when no
+    limit applied (or the storage failed and `fail_open` let the request through)."""
+    return None if decision is None or decision is PASS else decision

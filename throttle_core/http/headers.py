@@ -63,6 +63,7 @@ class Quota:
         "limit",
         "limit_text",
         "name",
+        "policy_header",
         "policy_item",
         "short_policy",
         "state_prefix",
@@ -75,6 +76,7 @@ class Quota:
         self.window = max(1, ceil_seconds(window))
         self.item = sf_string(name)
         self.policy_item = f"{self.item};q={limit};w={self.window}"
+        self.policy_header = ("RateLimit-Policy", self.policy_item)
         self.state_prefix = f"{self.item};r="
         self.limit_text = str(limit)
         self.short_policy = f"{limit};w={self.window}"
@@ -92,11 +94,6 @@ class LimitReport(NamedTuple):
 
 
 Report = tuple[Quota, RateLimit]
-
-
-def wait(result: RateLimit) -> float:
-    """Seconds a reset value speaks of: the retry for a refusing limit, else the reset."""
-    return result.reset_after if result.accepted else result.retry_after
 
 
 def reset(result: RateLimit) -> int:
@@ -117,59 +114,102 @@ def describing(reports: Sequence[Report]) -> Report:
     return min(reports, key=lambda report: report[1].remaining)
 
 
+Numbers = tuple[int, int, int]
+"""The numbers the headers of one limit carry: what remains, the reset value in delta
+seconds and as epoch seconds."""
+
+
+def numbers(result: RateLimit) -> Numbers:
+    """The header numbers of one limit's `result`, each computed once for every style."""
+    if result.accepted:
+        seconds = result.reset_after
+        whole = math.ceil(seconds - 1e-6)
+        delta = whole if whole > 0 else 0
+    else:
+        seconds = result.retry_after
+        whole = math.ceil(seconds - 1e-6)
+        delta = whole if whole > 1 else 1
+    at = math.ceil(result.now + seconds - 1e-6)
+    return result.remaining, delta, at if at > 0 else 0
+
+
 def _ietf(reports: Sequence[Report]) -> list[Header]:
     if len(reports) == 1:
         quota, result = reports[0]
-        policy = quota.policy_item
-        state = f"{quota.state_prefix}{result.remaining};t={reset(result)}"
-    else:
-        policy = ", ".join([quota.policy_item for quota, _ in reports])
-        state = ", ".join([f"{q.state_prefix}{r.remaining};t={reset(r)}" for q, r in reports])
+        return list(_ietf_one(quota, *numbers(result)))
+    policy = ", ".join([quota.policy_item for quota, _ in reports])
+    state = ", ".join([f"{q.state_prefix}{r.remaining};t={reset(r)}" for q, r in reports])
     return [("RateLimit-Policy", policy), ("RateLimit", state)]
 
 
-def _draft7(reports: Sequence[Report]) -> list[Header]:
-    quota, result = describing(reports)
-    return [
-        ("RateLimit", f"limit={quota.limit}, remaining={result.remaining}, reset={reset(result)}"),
+def _ietf_one(quota: Quota, remaining: int, reset: int, reset_at: int) -> tuple[Header, ...]:
+    return quota.policy_header, ("RateLimit", f"{quota.state_prefix}{remaining};t={reset}")
+
+
+def _draft7(quota: Quota, remaining: int, reset: int, reset_at: int) -> tuple[Header, ...]:
+    return (
+        ("RateLimit", f"limit={quota.limit}, remaining={remaining}, reset={reset}"),
         ("RateLimit-Policy", quota.short_policy),
-    ]
+    )
 
 
-def _draft6(reports: Sequence[Report]) -> list[Header]:
-    quota, result = describing(reports)
-    return [
+def _draft6(quota: Quota, remaining: int, reset: int, reset_at: int) -> tuple[Header, ...]:
+    return (
         ("RateLimit-Limit", quota.limit_text),
-        ("RateLimit-Remaining", str(result.remaining)),
-        ("RateLimit-Reset", str(reset(result))),
+        ("RateLimit-Remaining", str(remaining)),
+        ("RateLimit-Reset", str(reset)),
         ("RateLimit-Policy", quota.short_policy),
-    ]
+    )
 
 
-def _legacy(reports: Sequence[Report]) -> list[Header]:
-    quota, result = describing(reports)
-    return [
+def _legacy(quota: Quota, remaining: int, reset: int, reset_at: int) -> tuple[Header, ...]:
+    return (
         ("X-RateLimit-Limit", quota.limit_text),
-        ("X-RateLimit-Remaining", str(result.remaining)),
-        ("X-RateLimit-Reset", str(ceil_seconds(result.now + wait(result)))),
-    ]
+        ("X-RateLimit-Remaining", str(remaining)),
+        ("X-RateLimit-Reset", str(reset_at)),
+    )
 
 
-RENDERERS: dict[str, Callable[[Sequence[Report]], list[Header]]] = {
-    "ietf": _ietf,
+ONE: dict[str, Callable[[Quota, int, int, int], tuple[Header, ...]]] = {
+    "ietf": _ietf_one,
     "draft-7": _draft7,
     "draft-6": _draft6,
     "legacy": _legacy,
 }
+"""Each style's header lines for one limit."""
 
 
 def rate_limit_headers(styles: Sequence[str], reports: Sequence[Report]) -> list[Header]:
-    """The header lines of `styles` (validated by `header_styles`) for these limits."""
+    """The header lines of `styles` (validated by `header_styles`) for these limits: the
+    IETF style lists every limit, the single-value styles describe one (`describing`)."""
     lines: list[Header] = []
-    if reports:
-        for style in styles:
-            lines += RENDERERS[style](reports)
+    if not reports:
+        return lines
+    for style in styles:
+        if style == "ietf":
+            lines += _ietf(reports)
+        else:
+            quota, result = describing(reports)
+            lines += ONE[style](quota, *numbers(result))
     return lines
+
+
+OneLimitHeaders = Callable[[Quota, RateLimit], tuple[Header, ...]]
+
+
+def one_limit_headers(styles: Sequence[str]) -> OneLimitHeaders:
+    """`rate_limit_headers` for a decision of one limit, made once for `styles`: the numbers
+    are computed once and each style's function called straight, with no list to build."""
+    renderers = tuple(ONE[style] for style in styles)
+
+    def render(quota: Quota, result: RateLimit) -> tuple[Header, ...]:
+        remaining, reset, reset_at = numbers(result)
+        lines: tuple[Header, ...] = ()
+        for style in renderers:
+            lines += style(quota, remaining, reset, reset_at)
+        return lines
+
+    return render
 
 
 def retry_after(result: RateLimit) -> int:

@@ -86,25 +86,31 @@ class _PendingUser:
             close()
 
 
-def _key(value: object) -> str | None:
+def normalized_key(value: object) -> str | None:
+    """A found key as a counter sees it: text without surrounding blanks; None (the rule does
+    not apply) for None or blank text."""
     if value is None:
         return None
-    text = value if isinstance(value, str) else str(value)
+    text = value if type(value) is str else str(value)
     return text.strip() or None
 
 
-def resolve(find: Resolver, view: RequestView) -> str | None:
-    """The key of `view`, from sync code; an async key function is refused clearly."""
-    value = find(view)
-    if type(value) is not str and inspect.isawaitable(value):
-        close = getattr(value, "close", None)
+def key_now(found: object) -> str | None:
+    """A found key, from sync code: an async key function is refused clearly."""
+    if type(found) is not str and inspect.isawaitable(found):
+        close = getattr(found, "close", None)
         if close is not None:
             close()
         raise TypeError(
             "this key function is async (or the user lookup it needs); use it with an async "
             "framework or make it sync"
         )
-    return _key(value)
+    return normalized_key(found)
+
+
+def resolve(find: Resolver, view: RequestView) -> str | None:
+    """The key of `view`, from sync code; an async key function is refused clearly."""
+    return key_now(find(view))
 
 
 async def aresolve(find: Resolver, view: RequestView) -> str | None:
@@ -112,4 +118,4 @@ async def aresolve(find: Resolver, view: RequestView) -> str | None:
     value = find(view)
     if type(value) is not str and inspect.isawaitable(value):
         value = await value
-    return _key(value)
+    return normalized_key(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -20,12 +20,13 @@ from throttle_core.compound import CompoundLimiter, combine
 from throttle_core.factory import RateLimiterFactory
 from throttle_core.http.decision import PASS, Decision
 from throttle_core.http.failures import FailureLog
-from throttle_core.http.headers import Quota, Report, rate_limit_headers, retry_after
-from throttle_core.http.keys import KeySpec, Resolver, resolver
+from throttle_core.http.headers import Quota, Report, one_limit_headers, rate_limit_headers
+from throttle_core.http.headers import retry_after as retry_seconds
+from throttle_core.http.keys import KeySpec, Resolver, key_now, normalized_key, resolver
 from throttle_core.http.options import LimitSpec, OptionKeywords, Options
 from throttle_core.http.request import WEBSOCKET, RequestView
 from throttle_core.http.rules import Rule
-from throttle_core.http.views import ViewLimit
+from throttle_core.http.views import GLOBAL, ViewLimit, ViewLimits
 from throttle_core.limiter import Limiter, NoLimiter
 from throttle_core.result import RateLimit
 from throttle_core.storage.memory import InMemoryStorage
@@ -73,39 +74,41 @@ class BoundRule:
     quotas: tuple[Quota | None, ...]
 
 
-Pending = tuple[Sequence["BoundRule"], list[object], "list[int] | None"]
-"""What applies to one request: its rules, each one's key as found (a string, None, or an
-awaitable of either), and each one's tokens (None: every rule's own cost). A plain tuple: it
-is built on every request."""
+class Pending(NamedTuple):
+    """What applies to one request: its rules, each one's key as found (a string, None, or
+    an awaitable of either), each one's tokens (None: every rule's own cost) and, for a peek,
+    the tokens each would need to find left."""
+
+    rules: Sequence[BoundRule]
+    found: list[object]
+    costs: list[int] | None = None
+    needs: list[int] | None = None
 
 
 class Plan(NamedTuple):
     """What one request must pass: one limiter (or a compound of several) and the tokens it
-    takes (an int, or one count per member of a compound), with each limit's quota."""
+    takes (an int, or one count per member of a compound), with each limit's quota and, for
+    a peek, the tokens each member needs left."""
 
     limiter: Limiter | NoLimiter | CompoundLimiter
     tokens: Any
     quotas: tuple[Quota | None, ...]
+    needs: tuple[int, ...] | None = None
 
 
-def _key(value: object) -> str | None:
-    if value is None:
-        return None
-    text = value if type(value) is str else str(value)
-    return text.strip() or None
+def _waits(found: Sequence[object]) -> bool:
+    return any(type(item) is not str and inspect.isawaitable(item) for item in found)
 
 
-def key_now(found: object) -> str | None:
-    """A found key, from sync code: an async key function is refused clearly."""
-    if type(found) is not str and inspect.isawaitable(found):
-        close = getattr(found, "close", None)
-        if close is not None:
-            close()
-        raise TypeError(
-            "this key function is async (or the user lookup it needs); use it with an async "
-            "framework or make it sync"
-        )
-    return _key(found)
+async def _awaited(found: Sequence[object]) -> list[object]:
+    return [await item if inspect.isawaitable(item) else item for item in found]
+
+
+def _short(result: RateLimit, need: int) -> RateLimit:
+    """A peeked `result` as a refusal of a request needing `need` tokens: it may retry when
+    one token is back (for one) or when the limit is full again (for more)."""
+    wait = result.retry_after if need == 1 else result.reset_after
+    return result._replace(accepted=False, retry_after=wait)
 
 
 class RequestLimiter:
@@ -143,6 +146,7 @@ class RequestLimiter:
         self.storage: Any = (
             InMemoryStorage(clock=clock) if options.storage is None else options.storage
         )
+        self.one_limit_headers = one_limit_headers(self.styles)
         every = (*options.limits, *options.rules)
         self.exempt = tuple(rule for rule in every if rule.exempt)
         self.rules = tuple(self.bind(rule) for rule in every if not rule.exempt)
@@ -153,7 +157,15 @@ class RequestLimiter:
             bound.rule.methods is None and not bound.rule.paths for bound in self.rules
         )
         self.failures = FailureLog(log, (clock or SystemClock()).now)
+        self.solo = self._solo()
         self._view_rule = lru_cache(maxsize=VIEW_RULES_KEPT)(self.bind)
+        self._static_rule = lru_cache(maxsize=VIEW_RULES_KEPT)(self._bind_static)
+
+    def _solo(self) -> BoundRule | None:
+        only = self.rules[0] if len(self.rules) == 1 else None
+        if only is None or not (self.enabled and self.unconditional) or len(only.limits) != 1:
+            return None
+        return None if callable(only.key) or only.key in USER_KEYS else only
 
     def bind(self, rule: Rule) -> BoundRule:
         """`rule` with its key function and a factory per limit, on this limiter's storage."""
@@ -173,6 +185,16 @@ class RequestLimiter:
         quotas = tuple(limit.quota for limit in limits)
         return BoundRule(rule, key, resolver(key, self.client), tuple(limits), quotas)
 
+    def _bind_static(self, limit: ViewLimit, view: str) -> BoundRule:
+        return self.bind(limit.rule(view))
+
+    def view_rule(self, limit: ViewLimit, view: str, request: object = None) -> BoundRule:
+        """The bound rule `limit` is on the view named `view` (for `request`, which a limit
+        that is a callable is given); a limit with one value is bound once per view."""
+        if callable(limit.limit):
+            return self._view_rule(limit.rule(view, request))
+        return self._static_rule(limit, view)
+
     def matching(self, request: RequestView) -> Sequence[BoundRule]:
         """The global rules that apply to `request` (none when it is exempt or limiting is
         off)."""
@@ -185,49 +207,46 @@ class RequestLimiter:
             return ()
         return [bound for bound in self.rules if bound.rule.matches(method, path)]
 
-    def pending(
-        self,
-        request: RequestView,
-        limits: Sequence[ViewLimit] = (),
-        *,
-        view: str = "",
-        peek: Collection[ViewLimit] = (),
-        global_limits: bool = True,
-    ) -> Pending | None:
+    def pending(self, request: RequestView, view: ViewLimits = GLOBAL) -> Pending | None:
         """Step one of a decision: the global rules `request` matches (unless
-        `global_limits` is False) and the `limits` of its view (named `view`) that cover its
-        method, each with its key as found and its tokens (0 for the limits in `peek`)."""
-        rules = self.matching(request) if global_limits else ()
-        if not limits:
+        `view.global_limits` is False) and the limits of `view` that cover its method, each
+        with its key as found and its tokens (none for a peek, which records what each would
+        need instead)."""
+        rules = self.matching(request) if view.global_limits else ()
+        if not view.limits and not view.peek:
             if not rules:
                 return None
-            return rules, [bound.find(request) for bound in rules], None
+            return Pending(rules, [bound.find(request) for bound in rules])
         if not self.enabled:
             return None
         every = list(rules)
         costs = [bound.rule.cost for bound in every]
-        for limit in limits:
-            rule = limit.rule(view, request.request)
-            if rule.matches(request.method, request.path):
-                every.append(self._view_rule(rule))
-                costs.append(0 if limit in peek else limit.tokens(rule, request.request))
+        method, path, framework_request = request.method, request.path, request.request
+        for limit in view.limits:
+            bound = self.view_rule(limit, view.name, framework_request)
+            if bound.rule.matches(method, path):
+                every.append(bound)
+                costs.append(limit.tokens(bound.rule, framework_request))
         if not every:
             return None
-        return every, [bound.find(request) for bound in every], costs
+        found = [bound.find(request) for bound in every]
+        if view.peek:
+            return Pending(every, found, [0] * len(every), [max(1, cost) for cost in costs])
+        return Pending(every, found, costs)
 
     def plan(self, pending: Pending, keys: Sequence[object]) -> Plan | None:
         """Step two: the compound limiter for the pending rules and their keys (rules whose
         key is None do not apply); None when nothing is left to decide."""
-        rules, _, costs = pending
-        if len(rules) == 1 and len(rules[0].limits) == 1:
-            bound, key = rules[0], _key(keys[0])
+        rules, _, costs, needs = pending
+        if len(rules) == 1 and len(rules[0].limits) == 1 and needs is None:
+            bound, key = rules[0], normalized_key(keys[0])
             if key is None:
                 return None
             cost = bound.rule.cost if costs is None else costs[0]
             return Plan(bound.limits[0].limiter(key), cost, bound.quotas)
-        limiters, tokens, quotas = [], [], []
+        limiters, tokens, quotas, wanted = [], [], [], []
         for number, (bound, found) in enumerate(zip(rules, keys, strict=True)):
-            key = _key(found)
+            key = normalized_key(found)
             if key is None:
                 continue
             cost = bound.rule.cost if costs is None else costs[number]
@@ -235,48 +254,89 @@ class RequestLimiter:
                 limiters.append(limit.limiter(key))
                 tokens.append(cost)
                 quotas.append(limit.quota)
+                if needs is not None:
+                    wanted.append(needs[number])
         if not limiters:
             return None
+        peek = tuple(wanted) if needs is not None else None
         if len(limiters) == 1:
-            return Plan(limiters[0], tokens[0], tuple(quotas))
-        return Plan(CompoundLimiter(limiters), tuple(tokens), tuple(quotas))
+            return Plan(limiters[0], tokens[0], tuple(quotas), peek)
+        return Plan(CompoundLimiter(limiters), tuple(tokens), tuple(quotas), peek)
 
     def decision(self, plan: Plan, result: RateLimit) -> Decision:
         """Step three: the decision and headers for the compound `result` of `plan`."""
         quotas = plan.quotas
-        if len(quotas) == 1:
-            reports: tuple[Report, ...] = () if quotas[0] is None else ((quotas[0], result),)
-        else:
-            reports = tuple(
-                [
-                    (quota, member)
-                    for quota, member in zip(quotas, result.members, strict=True)
-                    if quota is not None
-                ]
-            )
-        return self.render(reports, result)
+        if len(quotas) == 1 and plan.needs is None:
+            return self.one(quotas[0], result)
+        members = result.members or (result,)
+        needs = plan.needs or (0,) * len(quotas)
+        reports = tuple(
+            [
+                (quota, member if member.remaining >= need else _short(member, need))
+                for quota, member, need in zip(quotas, members, needs, strict=True)
+                if quota is not None
+            ]
+        )
+        if plan.needs is None or not reports:
+            return self.render(reports, result)
+        return self.describe(reports)
+
+    def one(self, quota: Quota | None, result: RateLimit) -> Decision:
+        """The decision for the `result` of one limit, described by `quota`."""
+        if quota is None:
+            return self.render((), result)
+        if result.accepted:
+            headers = self.one_limit_headers(quota, result)
+            return Decision(None, headers, result, (), None, ((quota, result),))
+        return self.render(((quota, result),), result)
+
+    def solo_check(self, request: RequestView) -> Decision:
+        """`check` for a limiter whose only rule has one limit and covers every request
+        (`solo`) and a key found without waiting: no plan to build, one limiter to ask."""
+        bound = self.solo
+        if bound is None or request.method == WEBSOCKET:
+            return self.check(request) if bound is None else PASS
+        key = normalized_key(bound.find(request))
+        if key is None:
+            return PASS
+        limit = bound.limits[0]
+        try:
+            return self.one(limit.quota, limit.limiter(key).consume(bound.rule.cost))
+        except Exception:
+            return self.failed()
 
     def render(self, reports: tuple[Report, ...], result: RateLimit) -> Decision:
         """The decision for `result`, whose limits are described by `reports`."""
-        headers = tuple(rate_limit_headers(self.styles, reports)) if self.styles else ()
+        if len(reports) == 1:
+            headers = self.one_limit_headers(*reports[0])
+        else:
+            headers = tuple(rate_limit_headers(self.styles, reports))
         if result.accepted:
-            return Decision(None, headers, result, reports=reports)
+            return Decision(None, headers, result, (), None, reports)
         violated = tuple(dict.fromkeys(q.name for q, r in reports if not r.accepted))
-        seconds = retry_after(result)
+        seconds = retry_seconds(result)
         retry = ("Retry-After", str(seconds))
         return Decision(429, (retry, *headers), result, violated, seconds, reports)
 
-    def combine(self, earlier: Decision, decision: Decision) -> Decision:
-        """`decision` for a request that `earlier` (another limiter's, already taken) covered
-        too: its headers describe the limits of both, so a response describes every limit
-        that covered it."""
+    def describe(self, reports: tuple[Report, ...]) -> Decision:
+        """The decision whose limits are described by `reports` (several taken for one
+        request, or peeks): one compound of their results."""
+        if len(reports) == 1:
+            return self.render(reports, reports[0][1])
+        return self.render(reports, combine([result for _, result in reports]))
+
+    def combine(self, earlier: Decision | None, decision: Decision) -> Decision:
+        """`decision` for a request that `earlier` (another check's, already taken; None or
+        `PASS` when none applied) covered too: its headers describe the limits of both, so a
+        response describes every limit that covered it."""
+        if earlier is None:
+            return decision
         if not decision.reports:
             return earlier if decision.status is None else decision
         if not earlier.reports:
             return decision
-        reports = (*earlier.reports, *decision.reports)
         try:
-            return self.render(reports, combine([result for _, result in reports]))
+            return self.describe((*earlier.reports, *decision.reports))
         except Exception:
             return decision
 
@@ -286,23 +346,16 @@ class RequestLimiter:
         self.failures.failed(self.fail_open)
         return PASS if self.fail_open else Decision(503)
 
-    def check(
-        self,
-        request: RequestView,
-        limits: Sequence[ViewLimit] = (),
-        *,
-        view: str = "",
-        peek: Collection[ViewLimit] = (),
-        global_limits: bool = True,
-    ) -> Decision:
-        """Decide for one request: the global rules it matches and the `limits` of its view
-        (named `view`) as one compound limit, where a refusal by any takes nothing from the
-        others. Limits in `peek` take no tokens (they report only); `global_limits=False`
-        decides the view's limits alone. Sync frameworks: key functions must be sync."""
-        pending = self.pending(request, limits, view=view, peek=peek, global_limits=global_limits)
+    def check(self, request: RequestView, view: ViewLimits = GLOBAL) -> Decision:
+        """Decide for one request: the global rules it matches and the limits of its `view`
+        as one compound limit, where a refusal by any takes nothing from the others. Sync
+        frameworks: key functions must be sync."""
+        if view is GLOBAL and self.solo is not None:
+            return self.solo_check(request)
+        pending = self.pending(request, view)
         if pending is None:
             return PASS
-        plan = self.plan(pending, [key_now(found) for found in pending[1]])
+        plan = self.plan(pending, [key_now(found) for found in pending.found])
         if plan is None:
             return PASS
         try:
@@ -310,25 +363,16 @@ class RequestLimiter:
         except Exception:
             return self.failed()
 
-    async def acheck(
-        self,
-        request: RequestView,
-        limits: Sequence[ViewLimit] = (),
-        *,
-        view: str = "",
-        peek: Collection[ViewLimit] = (),
-        global_limits: bool = True,
-    ) -> Decision:
+    async def acheck(self, request: RequestView, view: ViewLimits = GLOBAL) -> Decision:
         """`check` without blocking the event loop: async key functions and user lookups are
         awaited, and the storage's async path is used unless it `never_waits`."""
-        pending = self.pending(request, limits, view=view, peek=peek, global_limits=global_limits)
+        if view is GLOBAL and self.never_waits and self.solo is not None:
+            return self.solo_check(request)
+        pending = self.pending(request, view)
         if pending is None:
             return PASS
-        keys = [
-            found if type(found) is str or not inspect.isawaitable(found) else await found
-            for found in pending[1]
-        ]
-        plan = self.plan(pending, keys)
+        found = pending.found
+        plan = self.plan(pending, await _awaited(found) if _waits(found) else found)
         if plan is None:
             return PASS
         try:
@@ -338,30 +382,23 @@ class RequestLimiter:
         except Exception:
             return self.failed()
 
-    def reset(self, request: RequestView, limits: Sequence[ViewLimit], *, view: str = "") -> None:
-        """Forget `request`'s counters of `limits` on the view named `view` (after a
-        successful login, say)."""
-        pending = self._pending_view(request, limits, view)
-        plan = None if pending is None else self.plan(pending, list(map(key_now, pending[1])))
+    def reset(self, request: RequestView, view: ViewLimits) -> None:
+        """Forget `request`'s counters of the limits of `view` (after a successful login,
+        say)."""
+        pending = self._reset_pending(request, view)
+        plan = None if pending is None else self.plan(pending, list(map(key_now, pending.found)))
         if plan is not None:
             plan.limiter.reset()
 
-    async def areset(
-        self, request: RequestView, limits: Sequence[ViewLimit], *, view: str = ""
-    ) -> None:
+    async def areset(self, request: RequestView, view: ViewLimits) -> None:
         """`reset` without blocking the event loop."""
-        pending = self._pending_view(request, limits, view)
-        if pending is None:
-            return
-        keys = [await found if inspect.isawaitable(found) else found for found in pending[1]]
-        plan = self.plan(pending, keys)
+        pending = self._reset_pending(request, view)
+        plan = None if pending is None else self.plan(pending, await _awaited(pending.found))
         if plan is not None:
             await plan.limiter.areset()
 
-    def _pending_view(
-        self, request: RequestView, limits: Sequence[ViewLimit], view: str
-    ) -> Pending | None:
-        rules = [self._view_rule(limit.rule(view, request.request)) for limit in limits]
+    def _reset_pending(self, request: RequestView, view: ViewLimits) -> Pending | None:
+        rules = [self.view_rule(limit, view.name, request.request) for limit in view.limits]
         if not rules:
             return None
-        return rules, [bound.find(request) for bound in rules], [0] * len(rules)
+        return Pending(rules, [bound.find(request) for bound in rules], [0] * len(rules))

@@ -43,6 +43,44 @@ class Headers:
         return f"Headers({[(_text(k), _text(v)) for k, v in self._pairs]!r})"
 
 
+_SPECIAL = {"CONTENT_TYPE": "CONTENT_TYPE", "CONTENT_LENGTH": "CONTENT_LENGTH"}
+_ENVIRON_NAMES: dict[str, str] = {}
+
+
+def _environ_name(name: str) -> str:
+    found = _ENVIRON_NAMES.get(name)
+    if found is None:
+        upper = name.upper().replace("-", "_")
+        found = _ENVIRON_NAMES[name] = _SPECIAL.get(upper) or f"HTTP_{upper}"
+    return found
+
+
+class EnvironHeaders(Headers):
+    """A request's headers read straight from its WSGI environ (Django's `request.META`,
+    Flask's `request.environ`), with no copy per request and a dict lookup per header read.
+    A header sent several times is one comma-joined value there, as WSGI servers and Django's
+    ASGI handler join them."""
+
+    __slots__ = ("environ",)
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:
+        self.environ = environ
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self.environ.get(_environ_name(name))
+        return default if value is None else str(value)
+
+    def get_all(self, name: str) -> list[str]:
+        value = self.get(name)
+        return [] if value is None else [value]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and _environ_name(name) in self.environ
+
+    def __repr__(self) -> str:
+        return f"EnvironHeaders({len(self.environ)} environ keys)"
+
+
 WEBSOCKET = "WEBSOCKET"
 """The method of a WebSocket connection in a `RequestView`: only rules naming it apply."""
 

@@ -100,15 +100,7 @@ class Rule:
             if not _METHOD.fullmatch(method):
                 raise ConfigError(f"methods entry {method!r} is not an HTTP method")
         self.paths = tuple(_pattern(p) for p in _strings(paths, "paths") or ())
-        if isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
-            raise ConfigError(f"cost must be an int ≥ 0, got {cost!r}")
-        for config in self.configs:
-            if config.get("limit", cost) < cost:
-                raise ConfigError(
-                    f"cost {cost} exceeds the limit {config['limit']} of {config['id']!r}: "
-                    "no request could ever pass"
-                )
-        self.cost = cost
+        self.cost = self.checked_cost(cost)
 
     @staticmethod
     def _configs(
@@ -126,6 +118,25 @@ class Rule:
         name = id or own
         config = normalize_config({**limit, "id": name or _name(limit)})
         return (config,), name is not None
+
+    def checked_cost(self, cost: object, function: object = None) -> int:
+        """`cost` if one request may take it from this rule's limits, else a `ConfigError`
+        (not an int ≥ 0, or above a limit: nothing could ever pass) naming the cost, or the
+        cost `function` that returned it."""
+        if function is None:
+            wrong, over = f"cost must be an int ≥ 0, got {cost!r}", f"cost {cost} exceeds"
+        else:
+            said = f"the cost function {function!r} returned {cost!r}"
+            wrong, over = f"{said}, not an int ≥ 0", f"{said}, above"
+        if isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
+            raise ConfigError(wrong)
+        for config in self.configs:
+            if config.get("limit", cost) < cost:
+                raise ConfigError(
+                    f"{over} the limit {config['limit']} of {config['id']!r}: "
+                    "no request could ever pass"
+                )
+        return cost
 
     @classmethod
     def from_dict(cls, fields: Mapping[str, Any]) -> Rule:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 
 from throttle_core.errors import ConfigError
 from throttle_core.http.keys import KeySpec
@@ -23,6 +23,16 @@ CostFunction = Callable[[Any], int]
 
 RULES_KEPT = 1024
 """Rules a view limit keeps for the (view, limit) pairs it saw lately (least recent evicted)."""
+
+
+class ViewLimitOptions(TypedDict, total=False):
+    """A view limit's keywords besides the limit itself (what decorators built on
+    `ViewLimit` pass through)."""
+
+    key: KeySpec | None
+    methods: Iterable[str] | str | None
+    cost: int | CostFunction
+    id: str | None
 
 
 class _Keyed:
@@ -103,19 +113,27 @@ class ViewLimit:
         """What one request takes from `rule` (this limit's `rule()`): its cost."""
         if not callable(self.cost):
             return rule.cost
-        cost = self.cost(request)
-        if isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
-            raise ConfigError(f"the cost function {self.cost!r} returned {cost!r}, not an int ≥ 0")
-        for config in rule.configs:
-            if config.get("limit", cost) < cost:
-                raise ConfigError(
-                    f"the cost function {self.cost!r} returned {cost}, above the limit "
-                    f"{config['limit']} of {config['id']!r}: no request could ever pass"
-                )
-        return cost
+        return rule.checked_cost(self.cost(request), self.cost)
 
     def __repr__(self) -> str:
         shown = {"key": self.key, "methods": self.methods, "cost": self.cost, "id": self.id}
         parts = [repr(self.limit)]
         parts += [f"{k}={v!r}" for k, v in shown.items() if v is not None and v != 1]
         return f"ViewLimit({', '.join(parts)})"
+
+
+class ViewLimits(NamedTuple):
+    """What one check decides besides the global rules: the `limits` of the view named
+    `name`, and whether the global rules apply too (`global_limits`). With `peek`, the limits
+    take nothing: a peek reports each limit and refuses when fewer tokens remain than one
+    request would take (its cost, at least 1), so "would the next request pass?" has the same
+    answer in every framework. Frameworks build one per view and keep it."""
+
+    limits: tuple[ViewLimit, ...] = ()
+    name: str = ""
+    global_limits: bool = True
+    peek: bool = False
+
+
+GLOBAL = ViewLimits()
+"""The global rules alone: what a request with no view limits is checked against."""
