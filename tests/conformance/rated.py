@@ -21,6 +21,29 @@ def same(value: float) -> float:
     return value
 
 
+async def burst_refusal_and_refill(bench: Bench, config: dict[str, Any], near: Near) -> None:
+    """A full burst, a refusal saying when, one token back every period, the whole burst back
+    once the limiter has refilled."""
+    limiter = bench.limiter(config)
+    first = await bench.consume(limiter, 4)
+    assert (first.accepted, first.remaining, first.retry_after) == (True, 6, 0.0)
+    assert first.reset_after == near(24.0)
+    assert (await bench.consume(limiter, 6)).remaining == 0
+    refused = await bench.consume(limiter, 2)
+    assert (refused.accepted, refused.remaining) == (False, 0)
+    assert refused.retry_after == near(12.0)
+    assert refused.reset_after == near(60.0)
+    bench.clock.advance(6.0)
+    one = await bench.consume(limiter, 1)
+    assert (one.accepted, one.remaining) == (True, 0)
+    assert not (await bench.consume(limiter, 1)).accepted
+    bench.clock.advance(30.0)
+    five = await bench.consume(limiter, 5)
+    assert (five.accepted, five.remaining) == (True, 0)
+    bench.clock.advance(3600)
+    assert (await bench.consume(limiter, 10)).accepted
+
+
 async def books_ahead_within_max_wait(bench: Bench, config: dict[str, Any], near: Near) -> None:
     limiter = bench.limiter(config)
     await bench.consume(limiter, 10)

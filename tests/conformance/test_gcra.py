@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.conformance.bench import Bench
-from tests.conformance.rated import books_ahead_within_max_wait, cancel_gives_tokens_back_once, same
+from tests.conformance.rated import (
+    books_ahead_within_max_wait,
+    burst_refusal_and_refill,
+    cancel_gives_tokens_back_once,
+    same,
+)
 from throttle_core import parse_limits
 
 GCRA = {"policy": "gcra", "id": "api", "limit": 10, "rate": {"interval": "1 minute", "amount": 10}}
@@ -13,21 +18,7 @@ GCRA = {"policy": "gcra", "id": "api", "limit": 10, "rate": {"interval": "1 minu
 
 
 async def test_burst_refusal_and_one_token_per_period(bench: Bench) -> None:
-    limiter = bench.limiter(GCRA)
-    first = await bench.consume(limiter, 4)
-    assert (first.accepted, first.remaining, first.retry_after, first.reset_after) == (
-        True, 6, 0.0, 24.0,
-    )  # fmt: skip
-    assert (await bench.consume(limiter, 6)).remaining == 0
-    refused = await bench.consume(limiter, 2)
-    assert (refused.accepted, refused.remaining, refused.retry_after) == (False, 0, 12.0)
-    assert refused.reset_after == 60.0
-    bench.clock.advance(6.0)
-    one = await bench.consume(limiter, 1)
-    assert (one.accepted, one.remaining) == (True, 0)
-    assert not (await bench.consume(limiter, 1)).accepted
-    bench.clock.advance(3600)
-    assert (await bench.consume(limiter, 10)).accepted
+    await burst_refusal_and_refill(bench, GCRA, same)
 
 
 async def test_a_request_is_admitted_at_exactly_its_retry_after(bench: Bench) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conformance.bench import Bench
-from tests.conformance.rated import books_ahead_within_max_wait, cancel_gives_tokens_back_once
+from tests.conformance.rated import (
+    books_ahead_within_max_wait,
+    burst_refusal_and_refill,
+    cancel_gives_tokens_back_once,
+)
 
 BUCKET = {"policy": "token_bucket", "id": "api", "limit": 10,
           "rate": {"interval": "1 minute", "amount": 10}}  # fmt: skip
@@ -13,22 +17,7 @@ BUCKET = {"policy": "token_bucket", "id": "api", "limit": 10,
 
 
 async def test_full_bucket_burst_refusal_refill(bench: Bench) -> None:
-    limiter = bench.limiter(BUCKET)
-    first = await bench.consume(limiter, 4)
-    assert (first.accepted, first.remaining, first.retry_after) == (True, 6, 0.0)
-    assert first.reset_after == pytest.approx(24.0)
-    assert (await bench.consume(limiter, 6)).remaining == 0
-    refused = await bench.consume(limiter, 2)
-    assert not refused.accepted
-    assert refused.remaining == 0
-    assert refused.retry_after == pytest.approx(12.0)
-    bench.clock.advance(6.0)
-    one = await bench.consume(limiter, 1)
-    assert (one.accepted, one.remaining) == (True, 0)
-    assert not (await bench.consume(limiter, 1)).accepted
-    bench.clock.advance(30.0)
-    five = await bench.consume(limiter, 5)
-    assert (five.accepted, five.remaining) == (True, 0)
+    await burst_refusal_and_refill(bench, BUCKET, pytest.approx)
 
 
 async def test_retry_after_is_exact(bench: Bench) -> None:
