@@ -106,6 +106,14 @@ class Run:
             return None
         return ours.metrics["decisions_per_s"] / floor.metrics["decisions_per_s"]
 
+    def vs_workload(self, workload: str, other: str, policy: str) -> float | None:
+        """Our decisions/s in `workload` over ours in `other` (64 tasks against one at a
+        time, say), for `policy`."""
+        ours, base = self.cell(workload, OUR, policy), self.cell(other, OUR, policy)
+        if ours is None or base is None:
+            return None
+        return ours.metrics["decisions_per_s"] / base.metrics["decisions_per_s"]
+
     def policy_table(
         self, workload: str, metric: str, show: Callable[[float], str], lowest: bool = False
     ) -> list[str]:

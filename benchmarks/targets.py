@@ -3,7 +3,10 @@
 A `Goal` says what it promises and how to read a run for it: its `check` returns the figure
 and whether it is met, or None when the run has no rows for it. A goal whose workload does
 not exist yet has no check, and the report says "not measured"; the workload that comes to
-measure it gives its entry a check (or adds an entry of its own) here, and nothing else.
+measure it gives its entry a check here, and nothing else, usually one of the helpers below
+over a `Run` look-up: `at_least(goal, 3, lambda run, p: run.vs_best("redis_tasks", p, RATE))`
+against the best peer, `run.vs_workload("redis_tasks", "redis", p)` against our own figure in
+another workload, `run.vs_floor(...)` against a raw server loop.
 """
 
 from __future__ import annotations

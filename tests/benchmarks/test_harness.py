@@ -176,3 +176,7 @@ def test_every_goal_is_in_the_targets_table_met_not_met_or_not_measured() -> Non
     assert len(table) == 2 + len(GOALS) + 1
     assert "| In memory: ≤ 220 bytes per key, every policy | — | not measured |" in table
     assert any(goal.check is None for goal in GOALS)
+    tasks = Row("redis_tasks", OURS.library, "token_bucket", "token_bucket", "redis",
+                {"decisions_per_s": 440.0})  # fmt: skip
+    assert Run([*rows, tasks], meta).vs_workload("redis_tasks", "memory_one_key",
+                                                 "token_bucket") == 4.0  # fmt: skip
