@@ -122,8 +122,11 @@ def chart(
     for axes in cells[: len(panels)]:
         for handle, label in zip(*axes.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
-    figure.legend(legend.values(), legend.keys(), loc="lower center", ncol=min(8, len(legend)),
-                  fontsize=8, frameon=False)  # fmt: skip
+    if legend:
+        figure.legend(legend.values(), legend.keys(), loc="lower center",
+                      ncol=min(8, len(legend)), fontsize=8, frameon=False)  # fmt: skip
+    else:
+        figure.text(0.5, 0.5, "no workload of these charts ran", ha="center", va="center")
     figure.suptitle(title, fontsize=12)
     figure.tight_layout(rect=(0, 0.06, 1, 0.97))
     out = io.BytesIO()

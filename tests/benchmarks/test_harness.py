@@ -81,6 +81,7 @@ def test_the_chart_is_a_png_of_its_panels_side_by_side() -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack("!II", png[16:24])
     assert width > 1.5 * height
+    assert chart("TITLE", [], colours([], "ours"))[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_panel_draws_only_measured_bars_on_a_log_axis_when_values_differ_widely() -> None:
