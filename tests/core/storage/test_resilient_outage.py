@@ -108,9 +108,9 @@ the circuit closing again."""
 
 def drive_outages(server: RedisServer, storage: ResilientStorage, log: Log) -> None:
     """Kill, restart, freeze and resume the server, marking the times on `log`."""
+    time.sleep(0.5)
+    assert not failed_over(storage)
     for down, start, up, end, back in OUTAGES:
-        time.sleep(0.5)
-        assert not failed_over(storage)
         log.marks[down] = time.monotonic()
         start(server)
         time.sleep(OUTAGE)
@@ -118,7 +118,7 @@ def drive_outages(server: RedisServer, storage: ResilientStorage, log: Log) -> N
         end(server)
         log.marks[up] = time.monotonic()
         wait_until_closed(storage, log, back)
-    time.sleep(0.2)
+        time.sleep(0.5)
 
 
 def check(log: Log, storage: ResilientStorage, server: RedisServer, key: str) -> None:
