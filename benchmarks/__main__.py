@@ -9,6 +9,7 @@ import re
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
@@ -54,6 +55,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "are then not counted: MONITOR would see other clients)",
     )
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="measure nothing: write the report, charts and doc section again from the "
+        "latest.json of an earlier run",
+    )
     return parser.parse_args(argv)
 
 
@@ -107,6 +115,13 @@ def cleaned(services: Services) -> Iterator[Services]:
 
 def main(argv: Sequence[str] | None = None) -> Run:
     args = parse(argv)
+    run = Run.load(args.render) if args.render else measure(args)
+    publish(run, args.out, refresh=not run.meta.get("quick", False) and args.out == RESULTS)
+    return run
+
+
+def measure(args: argparse.Namespace) -> Run:
+    """Run the chosen workloads, printing where the run is as it goes."""
     settings = QUICK if args.quick else Settings()
     chosen = [w for w in args.workloads if w in WORKLOADS]
     started, load_before = time.perf_counter(), loadavg()
@@ -123,17 +138,21 @@ def main(argv: Sequence[str] | None = None) -> Run:
             f"bench_{uuid.uuid4().hex[:10]}",
         )
         stack.enter_context(cleaned(services))
+        print(f"{len(chosen)} workloads ({'quick' if args.quick else 'full'} counts), "
+              f"results to {args.out}", flush=True)  # fmt: skip
         for step, number in enumerate(chosen, 1):
             workload, needs = WORKLOADS[number]
+            head = f"[{step}/{len(chosen)}] workload {number} ({needs})"
             if (needs == "redis" and not services.redis_url) or (
                 needs == "postgres" and not services.postgres_url
             ):
+                print(f"{head}: skipped, no {needs} server", flush=True)
                 continue
-            print(f"[{step}/{len(chosen)}] workload {number}: {measures(workload)}", flush=True)
+            print(f"{head}, at {elapsed(started)}: {measures(workload)}", flush=True)
             began = time.perf_counter()
             rows += workload(settings, services)
-            print(f"workload {number} ({needs}): {time.perf_counter() - began:.1f} s", flush=True)
-    run = Run(
+            print(f"{head}: done in {elapsed(began)}", flush=True)
+    return Run(
         rows,
         {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -150,12 +169,20 @@ def main(argv: Sequence[str] | None = None) -> Run:
             "settings": settings.__dict__,
         },
     )
-    run.write(args.out)
-    print(f"wrote {args.out}/latest.md, latest.json, latest.png")
-    if not args.quick and args.out == RESULTS:
+
+
+def publish(run: Run, out: Path, *, refresh: bool) -> None:
+    """Write `run`'s report and charts into `out`, print its targets table, and with
+    `refresh` put the report into docs/performance.md."""
+    run.write(out)
+    print("\n" + "\n".join(run.targets_table()), flush=True)
+    verdicts = Counter(t.met for t in run.targets())
+    print(f"targets: {verdicts[True]} met, {verdicts[False]} not met, "
+          f"{verdicts[None]} not measured", flush=True)  # fmt: skip
+    print(f"wrote {out}/latest.md, latest.json, latest.png")
+    if refresh:
         refresh_doc(DOCS, run.markdown())
         print(f"refreshed the latest results in {DOCS}")
-    return run
 
 
 def measures(workload: Workload) -> str:
@@ -163,6 +190,12 @@ def measures(workload: Workload) -> str:
     text = workload.__doc__ or sys.modules[workload.__module__].__doc__ or ""
     sentence = " ".join(text.split(".")[0].split())
     return re.sub(r"^Workloads? [\d ,and]+[,:] *", "", sentence)
+
+
+def elapsed(since: float) -> str:
+    """The time since `since` (a `perf_counter` reading), for people: 7.2 s, 3 min 05 s."""
+    seconds = time.perf_counter() - since
+    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
 
 
 def loadavg() -> str:

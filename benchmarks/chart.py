@@ -1,120 +1,135 @@
-"""A horizontal bar chart written as a PNG with nothing but zlib and struct (no plotting
-dependency): bars of ratios, a parity line at 1.0 and a tick at each bar's target."""
+"""Charts of a run, drawn with matplotlib (the `plot` extra, part of `dev`): panels of grouped
+bars, one group per policy or framework and one bar per library side by side, each library in
+the same colour on every panel, a logarithmic axis where a panel's values span more than a
+factor of 20, and a mark where each group's target lies."""
 
 from __future__ import annotations
 
-import struct
-import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-RGB = tuple[int, int, int]
-WHITE: RGB = (255, 255, 255)
-BLACK: RGB = (30, 30, 30)
-GREY: RGB = (150, 150, 150)
-GREEN: RGB = (46, 139, 87)
-ORANGE: RGB = (230, 126, 34)
-RED: RGB = (200, 30, 30)
-
-# A 5x7 bitmap font: 7 rows per glyph, each row a byte whose low 5 bits are the pixels.
-FONT = {
-    "A": "0e11111f111111", "B": "1e11111e11111e", "C": "0e11101010110e",
-    "D": "1c12111111121c", "E": "1f10101e10101f", "F": "1f10101e101010",
-    "G": "0e11101711110f", "H": "1111111f111111", "I": "0e04040404040e",
-    "J": "0702020202120c", "K": "11121418141211", "L": "1010101010101f",
-    "M": "111b1515111111", "N": "11111915131111", "O": "0e11111111110e",
-    "P": "1e11111e101010", "Q": "0e11111115120d", "R": "1e11111e141211",
-    "S": "0f10100e01011e", "T": "1f040404040404", "U": "1111111111110e",
-    "V": "11111111110a04", "W": "1111111515150a", "X": "11110a040a1111",
-    "Y": "1111110a040404", "Z": "1f01020408101f",
-    "0": "0e11131519110e", "1": "040c040404040e", "2": "0e11010204081f",
-    "3": "1f02040201110e", "4": "02060a121f0202", "5": "1f101e0101110e",
-    "6": "0608101e11110e", "7": "1f010204080808", "8": "0e11110e11110e",
-    "9": "0e11110f01020c", " ": "00000000000000", ".": "00000000000c0c",
-    ":": "000c0c000c0c00", "/": "00010204081000", "-": "0000001f000000",
-    "_": "0000000000001f", "(": "02040808080402", ")": "08040202020408",
-    "%": "18190204081303", ",": "000000000c0408", "=": "00001f001f0000",
-    "<": "02040810080402", ">": "08040201020408", "+": "0004041f040400",
-    ";": "000c0c000c0408", "?": "0e110102040004",
-}  # fmt: skip
+OURS_COLOUR = "#2e8b57"
+BASELINE_COLOUR = "#9e9e9e"
+PEER_COLOURS = ("#e67e22", "#3b6fb6", "#8e44ad", "#c0392b", "#16a085", "#7f6000")
+LOG_SPAN = 20.0
+"""A panel whose largest value is more than this many times its smallest gets a log axis."""
 
 
 @dataclass(frozen=True)
-class Bar:
-    """One bar: its label, its value, and the value it should reach (None: no target)."""
+class Panel:
+    """One chart: `groups` along the x axis, and per series (a library, in legend order) one
+    value per group (None: no bar). `targets` holds a value per group to mark (None: no mark);
+    `lines` horizontal reference lines by label (the raw floors)."""
 
-    label: str
-    value: float
-    target: float | None = None
+    title: str
+    unit: str
+    groups: Sequence[str]
+    series: Mapping[str, Sequence[float | None]]
+    targets: Sequence[float | None] = ()
+    lines: Mapping[str, float] = field(default_factory=dict)
+    lower_is_better: bool = False
 
-
-class Canvas:
-    """An RGB image in memory, with rectangles and 5x7 text, that encodes itself as a PNG."""
-
-    def __init__(self, width: int, height: int) -> None:
-        self.width = width
-        self.height = height
-        self.pixels = bytearray(bytes(WHITE) * (width * height))
-
-    def rect(self, x: int, y: int, w: int, h: int, color: RGB) -> None:
-        x0, x1 = max(0, x), min(self.width, x + w)
-        if x1 <= x0:
-            return
-        row = bytes(color) * (x1 - x0)
-        for yy in range(max(0, y), min(self.height, y + h)):
-            start = (yy * self.width + x0) * 3
-            self.pixels[start : start + len(row)] = row
-
-    def text(self, x: int, y: int, text: str, color: RGB = BLACK, scale: int = 2) -> int:
-        """Draw `text` (upper-cased) with its top-left at (x, y); return the x after it."""
-        for char in text.upper():
-            glyph = bytes.fromhex(FONT.get(char, FONT["?"]))
-            for row, bits in enumerate(glyph):
-                for col in range(5):
-                    if bits & (0x10 >> col):
-                        self.rect(x + col * scale, y + row * scale, scale, scale, color)
-            x += 6 * scale
-        return x
-
-    def png(self) -> bytes:
-        stride = self.width * 3
-        raw = b"".join(
-            b"\x00" + bytes(self.pixels[y * stride : (y + 1) * stride]) for y in range(self.height)
-        )
-        header = struct.pack("!IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
-        return b"\x89PNG\r\n\x1a\n" + b"".join(
-            _chunk(tag, data)
-            for tag, data in ((b"IHDR", header), (b"IDAT", zlib.compress(raw, 9)), (b"IEND", b""))
-        )
+    def values(self) -> list[float]:
+        found = [v for values in self.series.values() for v in values if v is not None]
+        return [v for v in found + list(self.lines.values()) if v > 0]
 
 
-def _chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack("!I", len(data)) + tag + data + struct.pack("!I", zlib.crc32(tag + data))
+BASELINE = "no limiter"
+"""The series name of an app measured without any limiter."""
 
 
-def bar_chart(title: str, bars: Sequence[Bar], legend: str, width: int = 1000) -> bytes:
-    """Horizontal bars, green where a bar reaches its target (orange where it does not, grey
-    without one), a grey line at 1.0 and a red tick at each target; returns PNG bytes."""
-    row, top, left, right = 26, 50, 330, 90
-    height = top + row * len(bars) + 50
-    canvas = Canvas(width, height)
-    canvas.text(10, 12, title, scale=2)
-    scale_max = max([1.0, *(b.value for b in bars), *(b.target or 0.0 for b in bars)]) * 1.05
-    span = width - left - right
+def colours(libraries: Sequence[str], ours: str) -> dict[str, str]:
+    """A colour per library, the same on every chart of a run: ours green, each peer its own
+    (in the order given), and an app without a limiter grey."""
+    peers = iter(PEER_COLOURS * (1 + len(libraries) // len(PEER_COLOURS)))
+    palette = {name: OURS_COLOUR if name == ours else next(peers) for name in libraries}
+    return {**palette, BASELINE: BASELINE_COLOUR}
 
-    def at(value: float) -> int:
-        return left + round(span * min(value, scale_max) / scale_max)
 
-    for i, bar in enumerate(bars):
-        y = top + i * row
-        canvas.text(10, y + 5, bar.label[:26], scale=2)
-        color = GREY if bar.target is None else GREEN if bar.value >= bar.target else ORANGE
-        canvas.rect(left, y + 3, at(bar.value) - left, row - 8, color)
-        end = at(bar.value)
-        if bar.target is not None:
-            canvas.rect(at(bar.target) - 1, y, 3, row - 2, RED)
-            end = max(end, at(bar.target) + 2)
-        canvas.text(end + 6, y + 5, f"{bar.value:.2f}", scale=2)
-    canvas.rect(at(1.0), top - 6, 1, row * len(bars) + 6, GREY)
-    canvas.text(10, height - 30, legend, color=GREY, scale=2)
-    return canvas.png()
+def draw(axes: Any, panel: Panel, palette: Mapping[str, str]) -> None:
+    """`panel` on matplotlib `axes`: in each group only the series that have a value, centred
+    on the group, labelled with their value."""
+    width = 0.8 / max(1, max(sum(v is not None for v in column) for column in _columns(panel)))
+    for index, column in enumerate(_columns(panel)):
+        present = [(name, v) for name, v in zip(panel.series, column, strict=True) if v is not None]
+        start = index - width * (len(present) - 1) / 2
+        for offset, (name, value) in enumerate(present):
+            x = start + offset * width
+            axes.bar(x, value, width * 0.92, color=palette[name], label=name)
+            axes.annotate(
+                _short(value), (x, value), ha="center", va="bottom", fontsize=7,
+                xytext=(0, 2), textcoords="offset points",
+            )  # fmt: skip
+        target = panel.targets[index] if index < len(panel.targets) else None
+        if target is not None:
+            half = max(width * len(present), width) / 2 + 0.04
+            axes.hlines(target, index - half, index + half, colors="#d62728", linewidth=2,
+                        label="target")  # fmt: skip
+    for (label, value), style in zip(panel.lines.items(), ("--", ":", "-."), strict=False):
+        axes.axhline(value, color="#555555", linestyle=style, linewidth=1, label=label)
+    values = panel.values()
+    if values and max(values) / min(values) > LOG_SPAN:
+        axes.set_yscale("log")
+    better = "lower is better" if panel.lower_is_better else "higher is better"
+    axes.set_title(panel.title, fontsize=10)
+    axes.set_ylabel(f"{panel.unit} ({better})", fontsize=8)
+    axes.set_xticks(range(len(panel.groups)), list(panel.groups), fontsize=8)
+    axes.yaxis.set_major_formatter(lambda value, _: _short(value) if value > 0 else "0")
+    axes.tick_params(axis="y", labelsize=7)
+    axes.grid(axis="y", alpha=0.3)
+    axes.margins(y=0.15)
+
+
+def _columns(panel: Panel) -> list[list[float | None]]:
+    """The values of each group, one per series."""
+    return [
+        [values[i] if i < len(values) else None for values in panel.series.values()]
+        for i in range(len(panel.groups))
+    ]
+
+
+def _short(value: float) -> str:
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
+    if value >= 1000 and value % 1000 == 0:
+        return f"{value / 1000:.0f}k"
+    if value >= 1000:
+        return f"{value / 1000:.1f}k"
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def chart(
+    title: str, panels: Sequence[Panel], palette: Mapping[str, str], columns: int = 3
+) -> bytes:
+    """The `panels` in a grid of `columns`, under `title`, each series in its `palette`
+    colour, with one legend for every library and line shown; returns PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = max(1, math.ceil(len(panels) / columns))
+    figure, grid = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.8 * rows), squeeze=False)
+    cells = [axes for row in grid for axes in row]
+    for axes, panel in zip(cells, panels, strict=False):
+        draw(axes, panel, palette)
+    for axes in cells[len(panels) :]:
+        axes.set_visible(False)
+    legend: dict[str, Any] = {}
+    for axes in cells[: len(panels)]:
+        for handle, label in zip(*axes.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    if legend:
+        figure.legend(legend.values(), legend.keys(), loc="lower center",
+                      ncol=min(8, len(legend)), fontsize=8, frameon=False)  # fmt: skip
+    else:
+        figure.text(0.5, 0.5, "no workload of these charts ran", ha="center", va="center")
+    figure.suptitle(title, fontsize=12)
+    figure.tight_layout(rect=(0, 0.06, 1, 0.97))
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=90)
+    plt.close(figure)
+    return out.getvalue()

@@ -1,33 +1,39 @@
-"""Turns the rows of a run into `latest.md` (tables, ratios to the best peer, targets),
-`latest.json` (everything, with the raw samples) and `latest.png` (the main ratios)."""
+"""Turns the rows of a run into `latest.md` (tables, ratios to the best peer, the targets),
+`latest.json` (everything, with the raw samples) and `latest.png` (every library side by
+side, workload by workload)."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from benchmarks.adapters import ADAPTERS, MEMORY_POLICIES, OURS, PEERS, POLICIES
-from benchmarks.chart import Bar, bar_chart
+from benchmarks.chart import Panel, chart, colours
+from benchmarks.frameworks import APP_ADAPTERS
 from benchmarks.record import Row
 from benchmarks.served_chart import served_chart
+from benchmarks.targets import (
+    ADDED_US,
+    BYTES_PER_KEY,
+    GOALS,
+    MEMORY_VS_PEER,
+    REDIS_VS_PEER,
+    Target,
+    judge,
+)
 
 DOC_START = "<!-- latest results: written by `make bench` -->"
 DOC_END = "<!-- end of latest results -->"
 OUR = OURS.library
 RATE = "decisions_per_s"
 PEER_NAMES = [peer.library for peer in PEERS]
-
-
-@dataclass(frozen=True)
-class Target:
-    """One performance goal and how this run did: `met` None when it was not measured."""
-
-    goal: str
-    result: str
-    met: bool | None
+NOT_LIBRARIES = {"none", "floor"}
+"""Row libraries that are baselines, not libraries: an unlimited app, a raw server loop."""
+FRAMEWORK_PANELS = {"asgi": "Starlette (ASGI)", "wsgi": "Flask", "django": "Django"}
+"""The framework-overhead workloads, with the framework each one runs."""
 
 
 def rate(value: float) -> str:
@@ -51,6 +57,12 @@ class Run:
     def __init__(self, rows: Sequence[Row], meta: dict[str, Any]) -> None:
         self.rows = list(rows)
         self.meta = meta
+
+    @classmethod
+    def load(cls, path: Path) -> Run:
+        """The run an earlier `write` saved as `path` (its latest.json)."""
+        data = json.loads(path.read_text())
+        return cls([Row.from_dict(row) for row in data["rows"]], data["meta"])
 
     def of(self, workload: str) -> list[Row]:
         return [row for row in self.rows if row.workload == workload]
@@ -99,6 +111,14 @@ class Run:
             return None
         return ours.metrics["decisions_per_s"] / floor.metrics["decisions_per_s"]
 
+    def vs_workload(self, workload: str, other: str, policy: str) -> float | None:
+        """Our decisions/s in `workload` over ours in `other` (64 tasks against one at a
+        time, say), for `policy`."""
+        ours, base = self.cell(workload, OUR, policy), self.cell(other, OUR, policy)
+        if ours is None or base is None:
+            return None
+        return ours.metrics["decisions_per_s"] / base.metrics["decisions_per_s"]
+
     def policy_table(
         self, workload: str, metric: str, show: Callable[[float], str], lowest: bool = False
     ) -> list[str]:
@@ -134,19 +154,26 @@ class Run:
             "",
             f"One run of `make bench` on {m['machine']}, {m['cpus']} cores, Python {m['python']}, "
             f"{m['date']}; load average {m['load_before']} before and {m['load_after']} after; "
-            f"{m['seconds']:.0f} s in all. Versions: "
-            + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
-            + ". Each figure is the median of interleaved rounds: "
-            f"{m['settings']['repeats']} in memory and for ASGI "
+            f"{m['seconds']:.0f} s in all. Versions: {self.versions_line()}. "
+            "Each figure is the median of interleaved rounds: "
+            f"{m['settings']['repeats']} in memory and for the frameworks "
             f"({m['settings']['many_keys_repeats']} with many keys), "
             f"{m['settings']['server_repeats']} on Redis and PostgreSQL. "
             "The method is in docs/performance.md.",
             "",
         ]
+        out += self.section_targets()
         out += self.section_memory() + self.section_redis() + self.section_postgres()
         out += self.section_exactness() + self.section_asgi() + self.section_servers()
-        out += self.section_targets()
         return "\n".join(out)
+
+    def versions_line(self) -> str:
+        """Every library that has a row in this run, ours first, then the frameworks."""
+        known: dict[str, str] = self.meta["versions"]
+        measured = {r.library for r in self.rows} - NOT_LIBRARIES
+        if any(self.of(w) for w in (*FRAMEWORK_PANELS, "servers")):
+            measured |= set(FRAMEWORKS)
+        return ", ".join(f"{n} {v}" for n, v in known.items() if n in measured)
 
     def section_memory(self) -> list[str]:
         out: list[str] = []
@@ -225,18 +252,11 @@ class Run:
             for i, policy in enumerate(POLICIES):
                 threads = self.cell("redis_threads", OUR, policy)
                 lines[2 + i] += (
-                    f" {ratio(self.own_ratio('redis_tasks', 'redis_await', policy))} |"
+                    f" {ratio(self.vs_workload('redis_tasks', 'redis_await', policy))} |"
                     f" {rate(threads.metrics['decisions_per_s']) if threads else '—'} |"
                 )
             out += [*lines, ""]
         return out
-
-    def own_ratio(self, workload: str, alone: str, policy: str) -> float | None:
-        """Ours in `workload` over ours in `alone` (the same call, one at a time)."""
-        many, one = self.cell(workload, OUR, policy), self.cell(alone, OUR, policy)
-        if not many or not one:
-            return None
-        return many.metrics["decisions_per_s"] / one.metrics["decisions_per_s"]
 
     def section_postgres(self) -> list[str]:
         rows = self.of("postgres")
@@ -269,7 +289,7 @@ class Run:
                 ["policy", "32 tasks", "one at a time", "ratio"],
                 [
                     [p, rate(many.metrics["decisions_per_s"]), rate(one.metrics["decisions_per_s"]),
-                     ratio(self.own_ratio("postgres_tasks", "postgres_await", p))]
+                     ratio(self.vs_workload("postgres_tasks", "postgres_await", p))]
                     for p in POLICIES
                     if (many := self.cell("postgres_tasks", OUR, p))
                     and (one := self.cell("postgres_await", OUR, p))
@@ -363,193 +383,89 @@ class Run:
         return out + table(head, lines)
 
     def targets(self) -> list[Target]:
-        """The performance goals, goal by goal."""
-        found = [
-            per_policy(
-                "In memory, one key: ≥ 1.2× the fastest peer per policy",
-                {
-                    p: self.vs_best("memory_one_key", p, "decisions_per_s")
-                    for p in self.policies("memory_one_key")
-                },
-                ratio, lambda v: v >= 1.2,
-            ),
-            per_policy(
-                "In memory, 100k keys: ≥ 1.2× the fastest peer per policy",
-                {
-                    p: self.vs_best("memory_many_keys", p, "decisions_per_s")
-                    for p in self.policies("memory_many_keys")
-                },
-                ratio, lambda v: v >= 1.2,
-            ),
-            per_policy(
-                "In memory: ≤ 220 bytes per key",
-                self.ours("memory_many_keys", "bytes_per_key"),
-                lambda v: f"{v:.0f} B", lambda v: v <= 220,
-            ),
-        ]  # fmt: skip
-        sent = [r for r in self.of("redis") if r.library == OUR and "client_commands" in r.metrics]
-        found.append(
-            Target(
-                "Redis: exactly one command (EVALSHA) per decision",
-                ", ".join(f"{r.policy} {r.metrics['client_commands']:g} ({r.note})" for r in sent),
-                all(r.metrics["client_commands"] == 1 and r.note == "EVALSHA" for r in sent)
-                if sent
-                else None,
-            )
-        )
-        found += [
-            per_policy(
-                "Redis: ≥ 1.1× the best peer per policy",
-                {p: self.vs_best("redis", p, "decisions_per_s") for p in POLICIES},
-                ratio, lambda v: v >= 1.1,
-            ),
-            per_policy(
-                "Redis: ≥ 0.9× a raw EVALSHA loop",
-                {p: self.vs_floor("redis", p, "EVALSHA") for p in POLICIES},
-                ratio, lambda v: v >= 0.9,
-            ),
-            per_policy(
-                "Redis, 64 asyncio tasks: ≥ 3× the best peer's asyncio API",
-                {p: self.vs_best("redis_tasks", p, "decisions_per_s") for p in POLICIES},
-                ratio, lambda v: v >= 3,
-            ),
-            per_policy(
-                "Redis, 64 asyncio tasks: ≥ 3× ours awaited one at a time",
-                {p: self.own_ratio("redis_tasks", "redis_await", p) for p in POLICIES},
-                ratio, lambda v: v >= 3,
-            ),
-            per_policy(
-                "PostgreSQL: ≤ 2 statements per decision",
-                self.ours("postgres", "statements"),
-                lambda v: f"{v:g}", lambda v: v <= 2,
-            ),
-            per_policy(
-                "PostgreSQL: ≥ 0.6× a raw single-row UPSERT loop",
-                {p: self.vs_floor("postgres", p, "UPSERT") for p in POLICIES},
-                ratio, lambda v: v >= 0.6,
-            ),
-            per_policy(
-                "PostgreSQL, 32 asyncio tasks: ≥ 2× ours awaited one at a time",
-                {p: self.own_ratio("postgres_tasks", "postgres_await", p) for p in POLICIES},
-                ratio, lambda v: v >= 2,
-            ),
-        ]  # fmt: skip
-        flood = [r for r in self.of("flood") if r.library == OUR]
-        found.append(counted("PostgreSQL: contention never turns into refusals", flood, "attempts"))
-        exact = [r for r in self.of("exactness") if r.library == OUR]
-        found.append(
-            counted("Exactness: accepted == limit for every policy and backend", exact, "limit")
-        )
-        cost = {
-            r.library: r.metrics["added_us"] for r in self.of("asgi") if "added_us" in r.metrics
-        }
-        ours = cost.pop(OUR, None)
-        found.append(
-            Target(
-                "ASGI: ≤ 15 µs added per request (in-memory storage)",
-                "—" if ours is None else f"{ours:.1f} µs",
-                None if ours is None else ours <= 15,
-            )
-        )
-        found.append(
-            Target(
-                "Framework overhead lower than the matching peer",
-                ", ".join(f"{k} {v:.1f} µs" for k, v in cost.items()) or "—",
-                None if ours is None or not cost else all(ours < v for v in cost.values()),
-            )
-        )
-        flask = {
-            r.library: r.metrics["added_us"] for r in self.of("wsgi") if "added_us" in r.metrics
-        }
-        ours = flask.get(OUR)
-        found.append(
-            Target(
-                "Flask: ≤ 25 µs added per request (in-memory storage)",
-                "—" if ours is None else f"{ours:.1f} µs",
-                None if ours is None else ours <= 25,
-            )
-        )
-        lower = self.framework_ratio("wsgi", "flask-limiter")
-        found.append(
-            Target(
-                "Flask: ≥ 3× lower added cost than Flask-Limiter",
-                "—"
-                if lower is None
-                else f"{lower:.2f}× (Flask-Limiter {flask['flask-limiter']:.1f} µs)",
-                None if lower is None else lower >= 3,
-            )
-        )
-        django = {
-            r.library: r.metrics["added_us"] for r in self.of("django") if "added_us" in r.metrics
-        }
-        ours = django.get(OUR)
-        found.append(
-            Target(
-                "Django: ≤ 15 µs added per request (in-memory storage)",
-                "—" if ours is None else f"{ours:.1f} µs",
-                None if ours is None else ours <= 15,
-            )
-        )
-        lower = self.framework_ratio("django", "django-ratelimit")
-        found.append(
-            Target(
-                "Django: ≥ 4× lower added cost than django-ratelimit",
-                "—"
-                if lower is None
-                else f"{lower:.2f}× (django-ratelimit {django['django-ratelimit']:.1f} µs)",
-                None if lower is None else lower >= 4,
-            )
-        )
-        return found
+        """Every goal, judged on this run."""
+        return [judge(goal, self) for goal in GOALS]
 
     def section_targets(self) -> list[str]:
+        return ["## Targets", "", *self.targets_table()]
+
+    def targets_table(self) -> list[str]:
         marks = {True: "met", False: "**not met**", None: "not measured"}
-        out = ["## Targets", ""]
-        return out + table(
+        return table(
             ["goal", "this run", "verdict"],
             [[t.goal, t.result, marks[t.met]] for t in self.targets()],
         )
 
-    def bars(self) -> list[Bar]:
-        """The main ratios: ours against the best peer and against the raw floors."""
-        short = {
-            "token_bucket": "bucket", "fixed_window": "fixed", "sliding_window": "sliding",
-            "gcra": "gcra",
-        }  # fmt: skip
-        found: list[tuple[str, float | None, float | None]] = []
-        for p in self.policies("memory_one_key"):
-            found.append((f"1 one key {short[p]}", self.vs_best("memory_one_key", p, RATE), 1.2))
-        for p in self.policies("memory_many_keys"):
-            found.append(
-                (f"2 100k keys {short[p]}", self.vs_best("memory_many_keys", p, RATE), 1.2)
-            )
-        for p in POLICIES:
-            found.append((f"3 redis/peer {short[p]}", self.vs_best("redis", p, RATE), None))
-        for p in POLICIES:
-            found.append((f"3 redis/EVALSHA {short[p]}", self.vs_floor("redis", p, "EVALSHA"), 0.9))
-        for p in POLICIES:
-            found.append((f"4 pg/UPSERT {short[p]}", self.vs_floor("postgres", p, "UPSERT"), 0.5))
-        for row in self.of("asgi"):
-            if "added_us" in row.metrics and row.library != OUR:
-                found.append(
-                    (f"6 asgi {row.library}/ours", self.framework_ratio("asgi", row.library), 1.0)
-                )
-        for row in self.of("wsgi"):
-            if "added_us" in row.metrics and row.library != OUR:
-                lower = self.framework_ratio("wsgi", row.library)
-                found.append((f"6 flask {row.library}/ours", lower, 3.0))
-        for row in self.of("django"):
-            if "added_us" in row.metrics and row.library != OUR:
-                lower = self.framework_ratio("django", row.library)
-                found.append((f"6 django {row.library}/ours", lower, 4.0))
-        return [Bar(label, value, target) for label, value, target in found if value is not None]
+    def added_us(self, workload: str, library: str) -> float | None:
+        """The µs `library` adds per request in framework workload `workload`."""
+        row = next((r for r in self.of(workload) if r.library == library), None)
+        return row.metrics.get("added_us") if row else None
 
-    def framework_ratio(self, workload: str, peer: str) -> float | None:
-        """The peer's added µs per request over ours in `workload` (above 1: ours costs
-        less)."""
-        cost = {r.library: r.metrics.get("added_us") for r in self.of(workload)}
-        ours, theirs = cost.get(OUR), cost.get(peer)
-        return theirs / ours if ours and theirs is not None else None
+    def panels(self) -> list[Panel]:
+        """The charts of latest.png: each workload's figures, every library side by side, with
+        the mark each goal sets for ours."""
+        keys = f"In memory, {self.meta['many_keys']:,} keys"
+        found = [
+            self.policy_panel("memory_one_key", "In memory, one key", "decisions per CPU second",
+                              RATE, vs_best=MEMORY_VS_PEER),
+            self.policy_panel("memory_many_keys", keys, "decisions per CPU second", RATE,
+                              vs_best=MEMORY_VS_PEER),
+            self.policy_panel("memory_many_keys", f"{keys}: bytes held", "bytes per key",
+                              "bytes_per_key", ceiling=BYTES_PER_KEY),
+            self.policy_panel("redis", "Redis, one connection", "decisions/s", RATE,
+                              vs_best=REDIS_VS_PEER, floors=("INCR", "EVALSHA")),
+            self.policy_panel("postgres", "PostgreSQL, one connection", "decisions/s", RATE,
+                              floors=("UPSERT",)),
+            self.framework_panel(),
+        ]  # fmt: skip
+        return [panel for panel in found if panel is not None]
+
+    def policy_panel(
+        self,
+        workload: str,
+        title: str,
+        unit: str,
+        metric: str,
+        *,
+        vs_best: float | None = None,
+        ceiling: float | None = None,
+        floors: tuple[str, ...] = (),
+    ) -> Panel | None:
+        """One group per policy, one bar per library, marked at `vs_best` times the best
+        peer's figure or at the `ceiling` ours must stay under (a lower-is-better metric)."""
+        if not self.of(workload):
+            return None
+        series: dict[str, list[float | None]] = {}
+        for library in (OUR, *PEER_NAMES):
+            rows = [self.cell(workload, library, p) for p in POLICIES]
+            values = [r.metrics.get(metric) if r else None for r in rows]
+            if any(v is not None for v in values):
+                series[library] = values
+        marks: list[float | None] = []
+        for policy in POLICIES:
+            best = self.best_peer(workload, policy, metric)
+            marks.append(vs_best * best.metrics[metric] if vs_best and best else ceiling)
+        lines = {
+            f"raw {name}": floor.metrics[RATE]
+            for name in floors
+            if (floor := self.floor(workload, name)) is not None
+        }
+        return Panel(title, unit, POLICIES, series, marks, lines, ceiling is not None)
+
+    def framework_panel(self) -> Panel | None:
+        """Added µs per request, one group per framework, ours beside its peer."""
+        workloads = [w for w in FRAMEWORK_PANELS if self.of(w)]
+        if not workloads:
+            return None
+        libraries = list(dict.fromkeys(
+            r.library for w in workloads for r in self.of(w) if "added_us" in r.metrics
+        ))  # fmt: skip
+        series = {lib: [self.added_us(w, lib) for w in workloads] for lib in libraries}
+        return Panel(
+            "Framework overhead, in process", "µs added per request",
+            [FRAMEWORK_PANELS[w] for w in workloads], series,
+            [ADDED_US[w] for w in workloads], lower_is_better=True,
+        )  # fmt: skip
 
     def write(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -560,34 +476,15 @@ class Run:
             "targets": [t.__dict__ for t in self.targets()],
         }
         (folder / "latest.json").write_text(json.dumps(data, indent=1) + "\n")
-        legend = "BAR = OURS / BEST PEER, OR / RAW FLOOR; 6: PEER US / OUR US. RED = TARGET"
-        (folder / "latest.png").write_bytes(
-            bar_chart("THROTTLE-SUITE VS PEERS: RATIOS, HIGHER IS BETTER", self.bars(), legend)
+        title = (
+            f"throttle-suite and its peers, {self.meta['date']} (red: the goal for ours; "
+            "dashed lines: raw server loops)"
         )
+        libraries = [a.library for a in (*ADAPTERS, *APP_ADAPTERS)]
+        palette = colours(list(dict.fromkeys(libraries)), OUR)
+        (folder / "latest.png").write_bytes(chart(title, self.panels(), palette))
         if self.of("servers"):
-            (folder / "latest-servers.png").write_bytes(served_chart(self.of("servers")))
-
-
-def per_policy(
-    goal: str,
-    values: dict[str, float | None],
-    show: Callable[[float], str],
-    ok: Callable[[float], bool],
-) -> Target:
-    """A goal every policy must reach: met when all measured ones do."""
-    result = ", ".join(f"{p} {'—' if v is None else show(v)}" for p, v in values.items())
-    known = [v for v in values.values() if v is not None]
-    return Target(goal, result, all(ok(v) for v in known) if known else None)
-
-
-def counted(goal: str, rows: Sequence[Row], expected: str) -> Target:
-    """A goal on accepted counts: every row must accept exactly its `expected` metric."""
-    result = ", ".join(
-        f"{r.backend} {r.policy} {r.metrics['accepted']:.0f}/{r.metrics[expected]:.0f}"
-        for r in rows
-    )
-    met = all(r.metrics["accepted"] == r.metrics[expected] for r in rows) if rows else None
-    return Target(goal, result or "—", met)
+            (folder / "latest-servers.png").write_bytes(served_chart(self.of("servers"), palette))
 
 
 def refresh_doc(path: Path, markdown: str) -> None:
@@ -602,5 +499,18 @@ def refresh_doc(path: Path, markdown: str) -> None:
     path.write_text(head + start + "\n" + "\n".join(body).strip("\n") + "\n\n" + end + tail)
 
 
+FRAMEWORKS = ("starlette", "fastapi", "flask", "django")
+"""The frameworks whose versions the report names when a framework workload ran."""
+
+
 def versions() -> dict[str, str]:
-    return {a.library: a.version() for a in ADAPTERS if a.available()}
+    """The version of every installed library `make bench` can measure (ours first), then
+    of the frameworks."""
+    libraries = [a.library for a in (*ADAPTERS, *APP_ADAPTERS) if a.available()]
+    found = {name: importlib.metadata.version(name) for name in dict.fromkeys(libraries)}
+    for name in FRAMEWORKS:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found

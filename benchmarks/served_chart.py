@@ -1,43 +1,34 @@
-"""The chart of the served-app workload, drawn with matplotlib (the `plot` extra, part of
-`dev`): per framework, requests/s of each contender, and its p50 and p99 latency."""
+"""The chart of the served-app workload: per framework, requests/s and the p50 and p99
+latency of the app without a limiter, with ours and with the framework's peer, side by side."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from benchmarks.chart import BASELINE, Panel, chart
 from benchmarks.record import Row
 
 
-def served_chart(rows: Sequence[Row]) -> bytes:
-    """A PNG of `rows` (workload `servers`)."""
-    import matplotlib
+def served_chart(rows: Sequence[Row], palette: Mapping[str, str]) -> bytes:
+    """A PNG of `rows` (workload `servers`), each library in its `palette` colour."""
+    frameworks = list(dict.fromkeys(r.algorithm for r in rows))
+    libraries = list(dict.fromkeys(r.library for r in rows))
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def panel(metric: str, title: str, unit: str, lower_is_better: bool) -> Panel:
+        cell = {(r.library, r.algorithm): r.metrics.get(metric) for r in rows}
+        series = {
+            BASELINE if library == "none" else library: [cell.get((library, f)) for f in frameworks]
+            for library in libraries
+        }
+        return Panel(title, unit, frameworks, series, lower_is_better=lower_is_better)
 
-    labels = [f"{r.algorithm}\n{'no limiter' if r.library == 'none' else r.library}" for r in rows]
-    colors = ["#999999" if r.library == "none" else "#2e8b57" if r.library == "throttle-suite"
-              else "#e67e22" for r in rows]  # fmt: skip
-    width = max(11.0, 2.0 * len(rows))
-    figure, (rate, latency) = plt.subplots(1, 2, figsize=(width, 4.4))
-    positions = range(len(rows))
-    rate.bar(positions, [r.metrics["requests_per_s"] for r in rows], color=colors)
-    rate.set_xticks(list(positions), labels, fontsize=8)
-    rate.set_ylabel("requests/s (median of rounds)")
-    rate.set_title("Throughput, Redis storage")
-    bar = 0.4
-    latency.bar([p - bar / 2 for p in positions], [r.metrics["p50_ms"] for r in rows],
-                bar, color=colors, label="p50")  # fmt: skip
-    latency.bar([p + bar / 2 for p in positions], [r.metrics["p99_ms"] for r in rows],
-                bar, color=colors, alpha=0.5, hatch="//", label="p99")  # fmt: skip
-    latency.set_xticks(list(positions), labels, fontsize=8)
-    latency.set_ylabel("latency, ms")
-    latency.set_title("p50 (solid) and p99 (hatched)")
     note = rows[0].note if rows else ""
-    figure.suptitle(f"Hello world on a real server, load from a second process ({note})")
-    figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=90)
-    plt.close(figure)
-    return out.getvalue()
+    return chart(
+        f"Hello world on a real server, limits on Redis, load from a second process ({note})",
+        [
+            panel("requests_per_s", "Throughput", "requests/s", False),
+            panel("p50_ms", "Median latency", "p50, ms", True),
+            panel("p99_ms", "Tail latency", "p99, ms", True),
+        ],
+        palette,
+    )

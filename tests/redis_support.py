@@ -211,3 +211,29 @@ def prefix(request: pytest.FixtureRequest, client: redis.Redis) -> Iterator[str]
     private = f"test:{request.module.__name__.rpartition('.')[2]}:{uuid.uuid4().hex}:"
     yield private
     delete_keys(client, private)
+
+
+@contextmanager
+def reader_redis(
+    ports: tuple[int, ...], workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Private servers in place of the ones documentation examples name: a client made as a
+    reader would (`redis.Redis()`, `redis.asyncio.Redis(port=6380)`) on one of `ports` (6379
+    when none is given) reaches a fresh server of its own; other ports are left as given."""
+    with redis_servers(len(ports), workdir) as servers:
+        private = {doc: server.port for doc, server in zip(ports, servers, strict=True)}
+        for cls in (redis.Redis, redis.asyncio.Redis):
+            monkeypatch.setattr(cls, "__init__", _redirected(cls.__init__, private))
+        yield
+
+
+def _redirected(init: Any, ports: dict[int, int]) -> Any:
+    """`init` with a documented port swapped for its private server's."""
+
+    def __init__(self: Any, **options: Any) -> None:
+        port = options.get("port", 6379)
+        if port in ports:
+            options = {**options, "host": HOST, "port": ports[port]}
+        init(self, **options)
+
+    return __init__

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,16 +26,48 @@ DOCUMENTS = [
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
-def blocks() -> list[object]:
-    found: list[object] = []
-    for name in DOCUMENTS:
-        text = (ROOT / name).read_text()
-        for number, match in enumerate(BLOCK.finditer(text), 1):
-            line = text[: match.start()].count("\n") + 1
-            found.append(pytest.param(name, line, match.group(1), id=f"{name}:{line}#{number}"))
-    return found
+def examples(document: str) -> list[Any]:
+    """Every ```python block of `document` as a `(document, line, code)` parameter, named by
+    its place."""
+    text = (ROOT / document).read_text()
+    return [
+        pytest.param(
+            document, text[: match.start()].count("\n") + 1, match.group(1),
+            id=f"{document}#{number}",
+        )
+        for number, match in enumerate(BLOCK.finditer(text), 1)
+    ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "line", "code"), blocks())
-def test_example_runs(name: str, line: int, code: str) -> None:
-    exec(compile("\n" * line + code, str(ROOT / name), "exec"), {"__name__": "__doc_example__"})
+def run_example(
+    document: str, line: int, code: str, namespace: dict[str, Any] | None = None
+) -> None:
+    """Run one block of `document` (in a fresh namespace unless one is given), its lines
+    numbered as in the document, so a failure points at the page."""
+    compiled = compile("\n" * line + code, str(ROOT / document), "exec")
+    exec(compiled, {"__name__": "__doc_example__"} if namespace is None else namespace)
+
+
+@contextmanager
+def reader_postgres(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test database where documentation examples look for one: `DATABASE_URL` names it
+    and `PGOPTIONS` puts a fresh schema first on the search path, so the examples' tables
+    land there and are dropped with it."""
+    import psycopg
+
+    schema = f"docs_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        monkeypatch.setenv("DATABASE_URL", postgres_url)
+        monkeypatch.setenv("PGOPTIONS", f"-c search_path={schema}")
+        try:
+            yield
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.mark.parametrize(
+    ("document", "line", "code"), [p for name in DOCUMENTS for p in examples(name)]
+)
+def test_example_runs(document: str, line: int, code: str) -> None:
+    run_example(document, line, code)

@@ -25,22 +25,22 @@ reveal_type(RedisLock)
 reveal_type(Redlock)
 
 
-class SeedStorage:
+class GuideStorage:
     def save(self, state: Any) -> None: ...
     def fetch(self, id: str) -> Any: ...
     def delete(self, id: str) -> None: ...
 
 
-class SeedLock:
+class GuideLock:
     async def acquire(self, key: str, ttl: float = 10) -> bool: return True
     async def release(self, key: str) -> None: ...
 
 
-RateLimiterFactory("5/minute", SeedStorage(), SeedLock())
+RateLimiterFactory("5/minute", GuideStorage(), GuideLock())
 RateLimiterFactory("5/minute", "memory://", LocalLock())
 RateLimiterFactory("5/minute", ResilientStorage("redis://127.0.0.1/0"))
 RateLimiterFactory("5/minute", 42)
-RateLimiterFactory("5/minute", SeedStorage(), 42)
+RateLimiterFactory("5/minute", GuideStorage(), 42)
 """
 
 
@@ -57,7 +57,7 @@ def test_mypy_sees_our_types_in_user_code(tmp_path: Path) -> None:
         lines.index(code) + 1
         for code in (
             'RateLimiterFactory("5/minute", 42)',
-            'RateLimiterFactory("5/minute", SeedStorage(), 42)',
+            'RateLimiterFactory("5/minute", GuideStorage(), 42)',
         )
     ]
     assert [int(line.split(":")[1]) for line in errors] == wrong, out

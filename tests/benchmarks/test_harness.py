@@ -7,17 +7,18 @@ from __future__ import annotations
 import json
 import shutil
 import struct
-import zlib
 from pathlib import Path
 
 import pytest
 
 from benchmarks.__main__ import main
 from benchmarks.adapters import ADAPTERS, OURS, Adapter, Backend
-from benchmarks.chart import Bar, bar_chart
+from benchmarks.chart import Panel, chart, colours, draw
 from benchmarks.frameworks import APP_ADAPTERS, BASELINES, AppAdapter
-from benchmarks.report import DOC_END, DOC_START, refresh_doc
+from benchmarks.record import Row
+from benchmarks.report import DOC_END, DOC_START, Run, refresh_doc
 from benchmarks.services import CommandLog
+from benchmarks.targets import GOALS
 from benchmarks.workloads.frameworks import RATES, asgi_rate, wsgi_rate
 from benchmarks.workloads.servers import load as load_of
 from example_projects.server import serve
@@ -74,16 +75,36 @@ def test_monitor_lines_split_client_commands_from_script_commands() -> None:
     assert dict(log.script) == {"GET": 1, "SET": 1}
 
 
-def test_the_chart_is_a_png_of_the_stated_size() -> None:
-    data = bar_chart("TITLE", [Bar("one", 0.5, 2.0), Bar("two", 1.5, None)], "LEGEND", 400)
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack("!II", data[16:24])
-    idat = data.index(b"IDAT")
-    size = struct.unpack("!I", data[idat - 4 : idat])[0]
-    pixels = zlib.decompress(data[idat + 4 : idat + 4 + size])
-    assert width == 400
-    assert len(pixels) == height * (1 + 3 * width)
-    assert len(set(pixels)) > 2
+def test_the_chart_is_a_png_of_its_panels_side_by_side() -> None:
+    panel = Panel("One key", "decisions/s", ["a", "b"], {"ours": [2.0, 1.5], "peer": [1.0, None]})
+    png = chart("TITLE", [panel, panel], colours(["ours", "peer"], "ours"), columns=2)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack("!II", png[16:24])
+    assert width > 1.5 * height
+    assert chart("TITLE", [], colours([], "ours"))[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_panel_draws_only_measured_bars_on_a_log_axis_when_values_differ_widely() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (near, far) = plt.subplots(1, 2)
+    palette = colours(["ours", "peer"], "ours")
+    draw(near, Panel("t", "u", ["a", "b"], {"ours": [20.0, 15.0], "peer": [10.0, None]},
+                     [12.0, None], {"raw INCR": 30.0}), palette)  # fmt: skip
+    draw(far, Panel("t", "µs", ["a"], {"ours": [5.0], "peer": [210.0]}, [8.0],
+                    lower_is_better=True), palette)  # fmt: skip
+    assert len(near.patches) == 3
+    assert near.get_yscale() == "linear"
+    assert far.get_yscale() == "log"
+    assert [p.get_facecolor()[:3] for p in far.patches] == [
+        matplotlib.colors.to_rgb(palette["ours"]),
+        matplotlib.colors.to_rgb(palette["peer"]),
+    ]
+    assert "lower is better" in far.get_ylabel()
+    plt.close(figure)
 
 
 @pytest.mark.slow
@@ -137,3 +158,26 @@ def test_the_load_generator_counts_every_answer_of_a_real_server() -> None:
     refusing = serve("example_projects.asgi_app.app:app", env={"THROTTLE_LIMIT": "5/minute"})
     with refusing as app, pytest.raises(RuntimeError, match="429"):
         load_of(app.url, connections=2, seconds=5.0, requests=20)
+
+
+def test_every_goal_is_in_the_targets_table_met_not_met_or_not_measured() -> None:
+    def row(library: str, policy: str, rate: float) -> Row:
+        return Row("memory_one_key", library, policy, policy, "memory", {"decisions_per_s": rate})
+
+    meta = {"versions": {}, "many_keys": 100_000}
+    assert [t.met for t in Run([], meta).targets()] == [None] * len(GOALS)
+    rows = [row(OURS.library, "token_bucket", 130.0), row("limits", "token_bucket", 100.0)]
+    one_key = Run(rows, meta).targets()[0]
+    assert one_key.goal == "In memory, one key: ≥ 1.2× the fastest peer, every policy"
+    assert one_key.result == "token_bucket 1.30×, fixed_window —, sliding_window —"
+    assert one_key.met is True
+    rows[0].metrics["decisions_per_s"] = 110.0
+    assert Run(rows, meta).targets()[0].met is False
+    table = Run(rows, meta).targets_table()
+    assert len(table) == 2 + len(GOALS) + 1
+    assert "| In memory: ≤ 220 bytes per key, every policy | — | not measured |" in table
+    assert any(goal.check is None for goal in GOALS)
+    tasks = Row("redis_tasks", OURS.library, "token_bucket", "token_bucket", "redis",
+                {"decisions_per_s": 440.0})  # fmt: skip
+    assert Run([*rows, tasks], meta).vs_workload("redis_tasks", "memory_one_key",
+                                                 "token_bucket") == 4.0  # fmt: skip

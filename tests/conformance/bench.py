@@ -65,6 +65,23 @@ class Bench:
         else:
             limiter.reset()
 
+    async def admitted_after(
+        self,
+        limiter: AnyLimiter,
+        wait: float,
+        tokens: int = 1,
+        *,
+        before: float = 1e-3,
+        after: float = 0.0,
+    ) -> RateLimit:
+        """Check that `tokens` are still refused `before` seconds short of `wait` seconds from
+        now, then return the decision `after` seconds past `wait` (0: at `wait` exactly)."""
+        self.clock.advance(wait - before)
+        early = await self.consume(limiter, tokens)
+        assert not early.accepted, f"{tokens} admitted {before}s before the {wait}s wait"
+        self.clock.advance(before + after)
+        return await self.consume(limiter, tokens)
+
 
 class DictStorage:
     """A user storage as @zeitar/throttle's guide writes one: JSON in a dict, no TTLs."""

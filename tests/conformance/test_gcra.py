@@ -5,28 +5,20 @@ from __future__ import annotations
 import pytest
 
 from tests.conformance.bench import Bench
-from throttle_core import MaxWaitDurationExceeded, parse_limits
+from tests.conformance.rated import (
+    books_ahead_within_max_wait,
+    burst_refusal_and_refill,
+    cancel_gives_tokens_back_once,
+    same,
+)
+from throttle_core import parse_limits
 
 GCRA = {"policy": "gcra", "id": "api", "limit": 10, "rate": {"interval": "1 minute", "amount": 10}}
 """Burst 10, then one request every 6 seconds."""
 
 
 async def test_burst_refusal_and_one_token_per_period(bench: Bench) -> None:
-    limiter = bench.limiter(GCRA)
-    first = await bench.consume(limiter, 4)
-    assert (first.accepted, first.remaining, first.retry_after, first.reset_after) == (
-        True, 6, 0.0, 24.0,
-    )  # fmt: skip
-    assert (await bench.consume(limiter, 6)).remaining == 0
-    refused = await bench.consume(limiter, 2)
-    assert (refused.accepted, refused.remaining, refused.retry_after) == (False, 0, 12.0)
-    assert refused.reset_after == 60.0
-    bench.clock.advance(6.0)
-    one = await bench.consume(limiter, 1)
-    assert (one.accepted, one.remaining) == (True, 0)
-    assert not (await bench.consume(limiter, 1)).accepted
-    bench.clock.advance(3600)
-    assert (await bench.consume(limiter, 10)).accepted
+    await burst_refusal_and_refill(bench, GCRA, same)
 
 
 async def test_a_request_is_admitted_at_exactly_its_retry_after(bench: Bench) -> None:
@@ -34,10 +26,7 @@ async def test_a_request_is_admitted_at_exactly_its_retry_after(bench: Bench) ->
     await bench.consume(limiter, 10)
     refused = await bench.consume(limiter, 3)
     assert refused.retry_after == 18.0
-    bench.clock.advance(refused.retry_after - 1e-3)
-    assert not (await bench.consume(limiter, 3)).accepted
-    bench.clock.advance(1e-3)
-    admitted = await bench.consume(limiter, 3)
+    admitted = await bench.admitted_after(limiter, refused.retry_after, 3)
     assert (admitted.accepted, admitted.remaining, admitted.reset_after) == (True, 0, 60.0)
 
 
@@ -57,36 +46,11 @@ async def test_peek_changes_nothing_and_says_when_one_token_comes(bench: Bench) 
 
 
 async def test_reserve_books_ahead_within_max_wait(bench: Bench) -> None:
-    limiter = bench.limiter(GCRA)
-    await bench.consume(limiter, 10)
-    reservation = await bench.reserve(limiter, 2, max_wait=15)
-    assert reservation.delay == 12.0
-    assert reservation.time_to_act == bench.clock.now() + 12.0
-    with pytest.raises(MaxWaitDurationExceeded) as info:
-        await bench.reserve(limiter, 1, max_wait=15)
-    assert (info.value.wait, info.value.max_wait) == (18.0, 15)
-    assert not info.value.rate_limit.accepted
-    bench.clock.advance(12.0)
-    assert not (await bench.consume(limiter, 1)).accepted
-    bench.clock.advance(6.0)
-    assert (await bench.consume(limiter, 1)).accepted
+    await books_ahead_within_max_wait(bench, GCRA, same)
 
 
 async def test_cancel_gives_tokens_back_once(bench: Bench) -> None:
-    limiter = bench.limiter(GCRA)
-    reservation = await bench.reserve(limiter, 4)
-    assert reservation.delay == 0.0
-    await bench.cancel(reservation)
-    await bench.cancel(reservation)
-    peek = await bench.consume(limiter, 0)
-    assert (peek.remaining, peek.reset_after) == (10, 0.0)
-    await bench.consume(limiter, 10)
-    booked = await bench.reserve(limiter, 5)
-    assert booked.delay == 30.0
-    await bench.cancel(booked)
-    assert (await bench.consume(limiter, 0)).remaining == 0
-    bench.clock.advance(6.0)
-    assert (await bench.consume(limiter, 1)).accepted
+    await cancel_gives_tokens_back_once(bench, GCRA, same)
 
 
 async def test_reset_and_independent_keys(bench: Bench) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conformance.bench import Bench
-from throttle_core import MaxWaitDurationExceeded
+from tests.conformance.rated import (
+    books_ahead_within_max_wait,
+    burst_refusal_and_refill,
+    cancel_gives_tokens_back_once,
+)
 
 BUCKET = {"policy": "token_bucket", "id": "api", "limit": 10,
           "rate": {"interval": "1 minute", "amount": 10}}  # fmt: skip
@@ -13,22 +17,7 @@ BUCKET = {"policy": "token_bucket", "id": "api", "limit": 10,
 
 
 async def test_full_bucket_burst_refusal_refill(bench: Bench) -> None:
-    limiter = bench.limiter(BUCKET)
-    first = await bench.consume(limiter, 4)
-    assert (first.accepted, first.remaining, first.retry_after) == (True, 6, 0.0)
-    assert first.reset_after == pytest.approx(24.0)
-    assert (await bench.consume(limiter, 6)).remaining == 0
-    refused = await bench.consume(limiter, 2)
-    assert not refused.accepted
-    assert refused.remaining == 0
-    assert refused.retry_after == pytest.approx(12.0)
-    bench.clock.advance(6.0)
-    one = await bench.consume(limiter, 1)
-    assert (one.accepted, one.remaining) == (True, 0)
-    assert not (await bench.consume(limiter, 1)).accepted
-    bench.clock.advance(30.0)
-    five = await bench.consume(limiter, 5)
-    assert (five.accepted, five.remaining) == (True, 0)
+    await burst_refusal_and_refill(bench, BUCKET, pytest.approx)
 
 
 async def test_retry_after_is_exact(bench: Bench) -> None:
@@ -36,10 +25,7 @@ async def test_retry_after_is_exact(bench: Bench) -> None:
     await bench.consume(limiter, 10)
     refused = await bench.consume(limiter, 3)
     assert refused.retry_after == pytest.approx(18.0)
-    bench.clock.advance(refused.retry_after - 1e-3)
-    assert not (await bench.consume(limiter, 3)).accepted
-    bench.clock.advance(2e-3)
-    assert (await bench.consume(limiter, 3)).accepted
+    assert (await bench.admitted_after(limiter, refused.retry_after, 3, after=1e-3)).accepted
 
 
 async def test_refill_is_lossless_and_capped_at_burst(bench: Bench) -> None:
@@ -66,35 +52,11 @@ async def test_peek_changes_nothing_and_says_when_one_token_comes(bench: Bench) 
 
 
 async def test_reserve_goes_into_debt_within_max_wait(bench: Bench) -> None:
-    limiter = bench.limiter(BUCKET)
-    await bench.consume(limiter, 10)
-    reservation = await bench.reserve(limiter, 2, max_wait=15)
-    assert reservation.delay == pytest.approx(12.0)
-    assert reservation.time_to_act == pytest.approx(bench.clock.now() + 12.0)
-    with pytest.raises(MaxWaitDurationExceeded) as info:
-        await bench.reserve(limiter, 1, max_wait=15)
-    assert info.value.wait == pytest.approx(18.0)
-    assert info.value.max_wait == 15
-    assert not info.value.rate_limit.accepted
-    bench.clock.advance(12.0)
-    assert not (await bench.consume(limiter, 1)).accepted
-    bench.clock.advance(6.0)
-    assert (await bench.consume(limiter, 1)).accepted
+    await books_ahead_within_max_wait(bench, BUCKET, pytest.approx)
 
 
 async def test_cancel_gives_tokens_back_once_never_above_burst(bench: Bench) -> None:
-    limiter = bench.limiter(BUCKET)
-    reservation = await bench.reserve(limiter, 4)
-    assert reservation.delay == 0.0
-    await bench.cancel(reservation)
-    await bench.cancel(reservation)
-    assert (await bench.consume(limiter, 0)).remaining == 10
-    await bench.consume(limiter, 10)
-    debt = await bench.reserve(limiter, 5)
-    await bench.cancel(debt)
-    assert (await bench.consume(limiter, 0)).remaining == 0
-    bench.clock.advance(6.0)
-    assert (await bench.consume(limiter, 1)).accepted
+    await cancel_gives_tokens_back_once(bench, BUCKET, pytest.approx)
 
 
 async def test_reset_refills(bench: Bench) -> None:

@@ -3,6 +3,7 @@ an extreme value, is refused at construction with a `ConfigError` naming it."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +24,7 @@ from throttle_core import (
     storage_from_url,
 )
 from throttle_core.locks import RedisLock, Redlock
-from throttle_core.policies import FixedWindow, SlidingWindow, TokenBucket
+from throttle_core.policies import FixedWindow, PolicySpec, SlidingWindow, TokenBucket
 from throttle_core.storage import PostgresStorage, RedisStorage, ResilientStorage
 
 FIXED = {"policy": "fixed_window", "id": "api", "limit": 10, "interval": 60}
@@ -115,27 +116,6 @@ CASES: list[tuple[str, str, Callable[[], object], str]] = [
     ("InMemoryStorage.max_keys", "value", lambda: InMemoryStorage(0), "max_keys must be"),
     ("InMemoryStorage.clock", "type", lambda: InMemoryStorage(clock=5), "clock must be a clock"),  # type: ignore[arg-type]
     ("storage_from_url.url", "type", lambda: storage_from_url(5), "URL must be a string"),  # type: ignore[arg-type]
-    ("storage_from_url.url", "value", lambda: storage_from_url("ftp://x"), "unsupported storage"),
-    ("storage_from_url.url", "value", lambda: storage_from_url("memory://?maxkeys=5"),
-     "unknown option maxkeys in 'memory://\\?maxkeys=5'; memory:// accepts max_keys"),
-    ("storage_from_url.url", "value", lambda: storage_from_url("redis://h/abc"),
-     "bad database number 'abc'"),
-    ("storage_from_url.url", "value", lambda: storage_from_url("redis://h/-1"),
-     "bad database number '-1'"),
-    ("storage_from_url.url", "value", lambda: storage_from_url("redis://h/13/extra"),
-     "the path is the database number"),
-    ("storage_from_url.url", "value", lambda: storage_from_url("redis://[::1"),
-     "cannot be parsed: Invalid IPv6 URL"),
-    ("storage_from_url.url", "value", lambda: storage_from_url("postgresql://u@h/db?bogus=1"),
-     'invalid URI query parameter: "bogus"'),
-    ("storage_from_url.url", "extreme", lambda: storage_from_url("redis://h:99999/0"),
-     "bad port '99999': it must be 1 to 65535"),
-    ("storage_from_url.url", "extreme", lambda: storage_from_url("postgresql://u@h:99999/db"),
-     "bad port '99999'"),
-    ("storage_from_url.url", "extreme", lambda: storage_from_url("redis://h/0?socket_timeout=1e9"),
-     "socket_timeout='1e9' .* must be a number of seconds above 0, at most 3600"),
-    ("storage_from_url.url", "extreme", lambda: storage_from_url("redis://h/0?retries=1000"),
-     "retries='1000' .* must be an integer from 0 to 10"),
     ("storage_from_url.options", "type", lambda: storage_from_url("memory://", max_keys="x"),
      "max_keys must be a positive integer"),
     ("RedisStorage.client", "type", lambda: RedisStorage(42), "needs a redis client"),
@@ -210,6 +190,40 @@ CASES: list[tuple[str, str, Callable[[], object], str]] = [
      "raise_on_lost must be True or False"),
 ]  # fmt: skip
 
+# storage_from_url(url): the kind of bad value, and what the message must say
+BAD_URLS: dict[str, tuple[str, str]] = {
+    "ftp://x": ("value", "unsupported storage"),
+    "memory://?maxkeys=5":
+        ("value", "unknown option maxkeys in 'memory://\\?maxkeys=5'; memory:// accepts max_keys"),
+    "redis://h/abc": ("value", "bad database number 'abc'"),
+    "redis://h/-1": ("value", "bad database number '-1'"),
+    "redis://h/13/extra": ("value", "the path is the database number"),
+    "redis://[::1": ("value", "cannot be parsed: Invalid IPv6 URL"),
+    "postgresql://u@h/db?bogus=1": ("value", 'invalid URI query parameter: "bogus"'),
+    "redis://h:99999/0": ("extreme", "bad port '99999': it must be 1 to 65535"),
+    "postgresql://u@h:99999/db": ("extreme", "bad port '99999'"),
+    "redis://h/0?socket_timeout=1e9":
+        ("extreme", "socket_timeout='1e9' .* must be a number of seconds above 0, at most 3600"),
+    "redis://h/0?retries=1000": ("extreme", "retries='1000' .* must be an integer from 0 to 10"),
+}  # fmt: skip
+CASES += [
+    ("storage_from_url.url", kind, functools.partial(storage_from_url, url), message)
+    for url, (kind, message) in BAD_URLS.items()
+]
+
+
+def policy_spec(name: str) -> PolicySpec:
+    return PolicySpec(name, {}, build=lambda config: None, describe=lambda config: name)
+
+
+CASES += [
+    ("PolicySpec.name", "type", lambda: policy_spec(5), "policy name must be 1 to 14"),  # type: ignore[arg-type]
+    ("PolicySpec.name", "value", lambda: policy_spec("Fixed-Window"),
+     "lower-case letters, digits and underscores, .* got 'Fixed-Window'"),
+    ("PolicySpec.name", "extreme", lambda: policy_spec("sliding_windows"),
+     "policy name must be 1 to 14 .* got 'sliding_windows'"),
+]  # fmt: skip
+
 
 @pytest.mark.parametrize(
     ("call", "message"),
@@ -228,5 +242,5 @@ def test_the_sweep_covers_every_constructor() -> None:
         "RateLimiterFactory", "CompoundRateLimiterFactory", "parse_limits", "Rate",
         "TokenBucket", "FixedWindow", "SlidingWindow", "FrozenClock", "InMemoryStorage",
         "storage_from_url", "RedisStorage", "PostgresStorage", "ResilientStorage", "LocalLock",
-        "RedisLock", "Redlock",
+        "RedisLock", "Redlock", "PolicySpec",
     }  # fmt: skip

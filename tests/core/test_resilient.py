@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, NamedTuple
 
 import pytest
 
 from tests.conformance.bench import DictStorage
-from throttle_core import ConfigError, FrozenClock, InMemoryStorage, Rate, RateLimiterFactory
+from throttle_core import (
+    ConfigError,
+    FrozenClock,
+    InMemoryStorage,
+    Limiter,
+    NoLimiter,
+    Rate,
+    RateLimiterFactory,
+)
 from throttle_core.policies import TokenBucket
 from throttle_core.storage import RedisStorage, ResilientStorage
 
@@ -170,28 +178,40 @@ class GatedAtomic(InMemoryStorage):
         return super().consume(*args)
 
 
-def half_open(primary: GatedAtomic) -> tuple[ResilientStorage, Monotonic]:
-    """A storage whose primary failed once and whose cooldown has just run out; the primary
-    is back, but holds its answers until `primary.gate` is set."""
+class HalfOpen(NamedTuple):
+    primary: GatedAtomic
+    storage: ResilientStorage
+    monotonic: Monotonic
+    limiter: Limiter | NoLimiter
+
+
+def half_open() -> HalfOpen:
+    """A storage whose primary failed once and whose cooldown has just run out, and a limiter
+    on it; the primary is back, but holds its answers until `primary.gate` is set."""
+    primary = GatedAtomic()
     monotonic = Monotonic()
     storage = ResilientStorage(primary, cooldown=5, monotonic=monotonic)
     storage.consume(TokenBucket(100, Rate(1, 1)), "k", 1, 0, None)
     assert storage.failed_over
     primary.down, primary.inside, monotonic.now = False, 0, 5.0
     primary.entered.clear()
-    return storage, monotonic
+    limiter = RateLimiterFactory("100/hour", storage).create("k")
+    return HalfOpen(primary, storage, monotonic, limiter)
+
+
+def probing_alone(circuit: HalfOpen, probe: Future[Any] | asyncio.Future[Any]) -> None:
+    """The probe is the one call inside the primary, held there, with the circuit still open."""
+    assert (circuit.primary.inside, circuit.storage.failed_over, probe.done()) == (1, True, False)
 
 
 def test_half_open_lets_exactly_one_thread_probe_while_the_others_use_the_fallback() -> None:
-    primary = GatedAtomic()
-    storage, _ = half_open(primary)
-    limiter = RateLimiterFactory("100/hour", storage).create("k")
+    circuit = primary, storage, _, limiter = half_open()
     with ThreadPoolExecutor(8) as pool:
         probe = pool.submit(limiter.consume)
         assert primary.entered.wait(5)
         others = [pool.submit(limiter.consume) for _ in range(20)]
         assert all(other.result(5).accepted for other in others)
-        assert (primary.inside, storage.failed_over, probe.done()) == (1, True, False)
+        probing_alone(circuit, probe)
         primary.gate.set()
         assert probe.result(5).accepted
     assert not storage.failed_over
@@ -200,14 +220,12 @@ def test_half_open_lets_exactly_one_thread_probe_while_the_others_use_the_fallba
 
 
 async def test_half_open_lets_exactly_one_task_probe_while_the_others_use_the_fallback() -> None:
-    primary = GatedAtomic()
-    storage, _ = half_open(primary)
-    limiter = RateLimiterFactory("100/hour", storage).create("k")
+    circuit = primary, storage, _, limiter = half_open()
     probe = asyncio.ensure_future(limiter.aconsume())
     assert await asyncio.to_thread(primary.entered.wait, 5)
     others = await asyncio.gather(*(limiter.aconsume() for _ in range(20)))
     assert all(others)
-    assert (primary.inside, storage.failed_over, probe.done()) == (1, True, False)
+    probing_alone(circuit, probe)
     primary.gate.set()
     assert (await probe).accepted
     assert not storage.failed_over
@@ -216,9 +234,7 @@ async def test_half_open_lets_exactly_one_task_probe_while_the_others_use_the_fa
 
 
 async def test_a_cancelled_probe_hands_the_probe_to_the_next_call() -> None:
-    primary = GatedAtomic()
-    storage, _ = half_open(primary)
-    limiter = RateLimiterFactory("100/hour", storage).create("k")
+    primary, storage, _, limiter = half_open()
     probe = asyncio.ensure_future(limiter.aconsume())
     assert await asyncio.to_thread(primary.entered.wait, 5)
     probe.cancel()
@@ -231,9 +247,7 @@ async def test_a_cancelled_probe_hands_the_probe_to_the_next_call() -> None:
 
 
 def test_a_failed_probe_opens_the_circuit_for_another_cooldown() -> None:
-    primary = GatedAtomic()
-    storage, monotonic = half_open(primary)
-    limiter = RateLimiterFactory("100/hour", storage).create("k")
+    primary, storage, monotonic, limiter = half_open()
     primary.down = True
     limiter.consume()
     assert primary.inside == 1

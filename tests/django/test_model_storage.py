@@ -3,7 +3,6 @@ transactions, and the errors a misconfiguration gets."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timezone
 from typing import Any
 
@@ -13,7 +12,7 @@ from django.test import override_settings
 
 from tests.conftest import START
 from tests.core.storage.differential import POLICIES, policy_id
-from tests.core.storage.stored_data import spoiled, stored_text
+from tests.core.storage.stored_data import decided_as_absent, spoiled, stored_text
 from throttle_core import ConfigError, FrozenClock, RateLimiterFactory
 from throttle_core.policies import LimiterPolicy, TokenBucketState
 from throttle_django.models import MAX_ID_LENGTH, State
@@ -76,15 +75,7 @@ def test_bad_rows_count_as_absent_are_logged_once_and_overwritten(
             continue
         id = f"bad:{n}"
         plant(using, id, data)
-        with caplog.at_level(logging.WARNING, "throttle_core.storage"):
-            caplog.clear()
-            result = storage.consume(policy, id, 2, 0.0, START)
-            assert len(caplog.records) == 1, data
-            new, expected = policy.decide(id, None, START, 2, 0.0)
-            assert result == expected, data
-            assert storage.fetch(id) == new, data
-            storage.consume(policy, id, 1, 0.0, START)
-            assert len(caplog.records) == 1, data
+        decided_as_absent(storage, policy, id, data, caplog)
 
 
 @pytest.mark.parametrize("using", DATABASES)

@@ -8,6 +8,7 @@ policy is one module here (plus its Lua and SQL files); nothing else lists polic
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -19,6 +20,10 @@ from throttle_core.policies.base import MAX_STORED_COUNT, MAX_TTL_SECONDS
 
 REQUIRED: Any = object()
 """The default of an option a config must give."""
+MAX_NAME = 14
+"""The longest policy name: `PostgresStorage` names a table's decision function
+`<table>_<policy>`, a table name may be 48 characters and PostgreSQL cuts identifiers at 63."""
+_NAME = re.compile(rf"[a-z][a-z0-9_]{{0,{MAX_NAME - 1}}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,12 @@ class PolicySpec:
     fields: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
+            raise ConfigError(
+                f"a policy name must be 1 to {MAX_NAME} lower-case letters, digits and "
+                f"underscores, starting with a letter (it names SQL functions and Lua "
+                f"scripts), got {self.name!r}"
+            )
         object.__setattr__(self, "fields", frozenset({"policy", "id", *self.options}))
 
     def normalize(self, config: Mapping[str, Any]) -> dict[str, Any]:

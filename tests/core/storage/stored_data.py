@@ -5,10 +5,14 @@ once and overwrite it with its next decision, so the rules are the same everywhe
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.conftest import START
-from throttle_core.policies import STATE_TYPES
+from throttle_core.policies import STATE_TYPES, LimiterPolicy
 
 GOOD: dict[str, dict[str, Any]] = {
     "token_bucket": {"limit": 5, "rate": 1.0, "tokens": 2.5, "timer": START},
@@ -98,3 +102,27 @@ def nested(depth: int) -> Any:
     for _ in range(depth):
         inner["id"] = inner = {}
     return data
+
+
+def decided_as_absent(
+    storage: Any,
+    policy: LimiterPolicy,
+    id: str,
+    data: Any,
+    caplog: pytest.LogCaptureFixture,
+    then: Callable[[], object] | None = None,
+) -> None:
+    """Check that `storage`, holding `data` under `id`, decides as for a new limiter: one
+    warning, the decision and the stored state of the Python policy from nothing (`then`
+    checks more at that point), and no second warning from the decision after it."""
+    with caplog.at_level(logging.WARNING, "throttle_core.storage"):
+        caplog.clear()
+        result = storage.consume(policy, id, 2, 0.0, START)
+        assert len(caplog.records) == 1, data
+        new, expected = policy.decide(id, None, START, 2, 0.0)
+        assert result == expected, data
+        assert storage.fetch(id) == new, data
+        if then is not None:
+            then()
+        storage.consume(policy, id, 1, 0.0, START)
+        assert len(caplog.records) == 1, data

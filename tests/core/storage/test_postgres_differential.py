@@ -4,7 +4,6 @@ and in pure Python, and give the same decisions; so does stored data Python cann
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +16,7 @@ from hypothesis import strategies as st
 from tests.conftest import START
 from tests.core.storage.differential import KINDS, POLICIES, Step, ids, policy_id, scenarios
 from tests.core.storage.differential import replay as run_both
-from tests.core.storage.stored_data import GOOD, spoiled, stored_text
+from tests.core.storage.stored_data import GOOD, decided_as_absent, spoiled, stored_text
 from throttle_core import FrozenClock
 from throttle_core.policies import LimiterPolicy
 from throttle_core.storage.postgres import PostgresStorage
@@ -89,15 +88,7 @@ def test_undecodable_or_foreign_states_are_absent_in_sql_and_python(
     for data in spoiled(kind):
         id = next(ids)
         store_raw(storage, id, data)
-        with caplog.at_level(logging.WARNING, "throttle_core.storage"):
-            caplog.clear()
-            result = storage.consume(policy, id, 2, 0.0, START)
-            assert len(caplog.records) == 1, data
-            new, expected = policy.decide(id, None, START, 2, 0.0)
-            assert result == expected, data
-            assert storage.fetch(id) == new, data
-            storage.consume(policy, id, 1, 0.0, START)
-            assert len(caplog.records) == 1, data
+        decided_as_absent(storage, policy, id, data, caplog)
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=policy_id)

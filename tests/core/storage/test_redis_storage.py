@@ -14,7 +14,7 @@ from redis.crc import key_slot
 
 from tests.conftest import START
 from tests.core.storage.differential import POLICIES, policy_id
-from tests.core.storage.stored_data import spoiled, stored_text
+from tests.core.storage.stored_data import decided_as_absent, spoiled, stored_text
 from tests.redis_support import RedisServer, aclient, client, prefix, redis_servers
 from tests.test_docs import BLOCK, ROOT
 from throttle_core import (
@@ -157,16 +157,11 @@ def test_stored_data_no_decision_wrote_is_absent_logged_once_and_overwritten(
     for n, data in enumerate(spoiled(policy.name)):
         id = f"bad:{n}"
         client.set(storage.key(id), stored_text(data))
-        with caplog.at_level(logging.WARNING, "throttle_core.storage"):
-            caplog.clear()
-            result = storage.consume(policy, id, 2, 0.0, START)
-            assert len(caplog.records) == 1, data
-            new, expected = policy.decide(id, None, START, 2, 0.0)
-            assert result == expected, data
-            assert storage.fetch(id) == new, data
-            assert 0 < client.ttl(storage.key(id)) <= 2
-            storage.consume(policy, id, 1, 0.0, START)
-            assert len(caplog.records) == 1, data
+
+        def expires_with_its_ttl(key: str = storage.key(id)) -> None:
+            assert 0 < client.ttl(key) <= 2
+
+        decided_as_absent(storage, policy, id, data, caplog, expires_with_its_ttl)
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=policy_id)

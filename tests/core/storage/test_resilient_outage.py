@@ -98,27 +98,27 @@ def wait_until_closed(storage: ResilientStorage, log: Log, mark: str) -> None:
     log.marks[mark] = time.monotonic()
 
 
+OUTAGES = (
+    ("killed", RedisServer.stop, "restarted", RedisServer.restart, "back"),
+    ("frozen", RedisServer.pause, "resumed", RedisServer.resume, "back again"),
+)
+"""Each outage: its mark, what starts it, the mark and the cure that end it, and the mark of
+the circuit closing again."""
+
+
 def drive_outages(server: RedisServer, storage: ResilientStorage, log: Log) -> None:
     """Kill, restart, freeze and resume the server, marking the times on `log`."""
-    marks = log.marks
     time.sleep(0.5)
     assert not failed_over(storage)
-    marks["killed"] = time.monotonic()
-    server.stop()
-    time.sleep(OUTAGE)
-    assert failed_over(storage)
-    server.restart()
-    marks["restarted"] = time.monotonic()
-    wait_until_closed(storage, log, "back")
-    time.sleep(0.5)
-    marks["frozen"] = time.monotonic()
-    server.pause()
-    time.sleep(OUTAGE)
-    assert failed_over(storage)
-    server.resume()
-    marks["resumed"] = time.monotonic()
-    wait_until_closed(storage, log, "back again")
-    time.sleep(0.2)
+    for down, start, up, end, back in OUTAGES:
+        log.marks[down] = time.monotonic()
+        start(server)
+        time.sleep(OUTAGE)
+        assert failed_over(storage)
+        end(server)
+        log.marks[up] = time.monotonic()
+        wait_until_closed(storage, log, back)
+        time.sleep(0.5)
 
 
 def check(log: Log, storage: ResilientStorage, server: RedisServer, key: str) -> None:
