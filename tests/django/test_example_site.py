@@ -1,6 +1,6 @@
-"""The example Django site: its views and rules through the test client, and `make demo`'s
-Django program, which migrates a SQLite file and serves the site with two gunicorn workers
-counting in it."""
+"""The example Django site: its views and rules through the test client. `make demo`'s Django
+program, which migrates a SQLite file and serves the site with two gunicorn workers counting
+in it, is run by tests/e2e/test_demos.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client, override_settings
 
-from example_projects.django_site import demo
 from example_projects.django_site import settings as site_settings
 
 SITE = {
@@ -70,12 +69,3 @@ def test_throttle_rules_from_the_environment_replace_the_login_rule(
     finally:
         monkeypatch.undo()
         importlib.reload(site_settings)
-
-
-@pytest.mark.slow
-def test_the_django_demo_prints_a_burst_ending_in_429s(capsys: pytest.CaptureFixture[str]) -> None:
-    assert demo.main() == 0
-    lines = capsys.readouterr().out.splitlines()
-    rows = [line.split()[1] for line in lines if line[:1].isdigit()]
-    assert rows == ["200"] * 5 + ["429"] * 3
-    assert "server stopped." in lines
