@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.harness import FRAMEWORKS, running
+from tests.e2e.harness import FRAMEWORKS, Serve
 from tests.e2e.load import Request, client, send
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -14,11 +14,14 @@ FLASK = next(f for f in FRAMEWORKS if f.name == "flask")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def test_failed_logins_are_counted_across_workers(shared_redis: str) -> None:
-    env = {"THROTTLE_STORAGE_URL": shared_redis, "THROTTLE_LIMIT": ""}
+@pytest.mark.parametrize("framework", [FLASK], ids=["flask"])
+def test_failed_logins_are_counted_across_workers(serve_on_redis: Serve) -> None:
     login = Request("POST", "/login", FORM, b"password=guess")
     right = Request("POST", "/login", FORM, b"password=demo")
-    with running(FLASK, env) as server, client(server.url, keep_alive=False) as http:
+    with (
+        serve_on_redis({"THROTTLE_LIMIT": ""}) as server,
+        client(server.url, keep_alive=False) as http,
+    ):
         good = [send(http, right) for _ in range(5)]
         bad = [send(http, login) for _ in range(5)]
     assert [a.status for a in good] == [200] * 5, [a.body for a in good]

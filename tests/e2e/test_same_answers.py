@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.harness import FRAMEWORKS, Framework, running
+from tests.e2e.harness import FRAMEWORKS, Framework, Serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
@@ -82,9 +82,9 @@ def answers() -> dict[str, list[dict[str, Any]]]:
 
 @pytest.mark.parametrize("framework", FRAMEWORKS, ids=[f.name for f in FRAMEWORKS])
 def test_the_same_settings_and_requests_give_the_same_answers(
-    framework: Framework, shared_redis: str, answers: dict[str, list[dict[str, Any]]]
+    framework: Framework, serve_on_redis: Serve, answers: dict[str, list[dict[str, Any]]]
 ) -> None:
-    with running(framework, {**SETTINGS, "THROTTLE_STORAGE_URL": shared_redis}) as server:
+    with serve_on_redis(SETTINGS) as server:
         found = answers_of(server.url)
     expected = json.loads(EXPECTED.read_text())
     for number, (got, want) in enumerate(zip(found, expected, strict=True), 1):
