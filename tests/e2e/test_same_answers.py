@@ -47,14 +47,17 @@ REFUSAL = ("content-type", "cache-control")
 
 def answer(response: httpx.Response, sent: float, answered: float) -> dict[str, Any]:
     """What must be the same everywhere: the status, the rate-limit headers, and for a
-    refusal its content type, caching and body. `X-RateLimit-Reset` must be the epoch second
-    at which one of the limits' `t` ends (counted from a moment between `sent` and
-    `answered`); it is written `now + t`."""
+    refusal its content type, caching and body. `X-RateLimit-Reset` must be when one of the
+    limits' wait ends, rounded up to the second, counted from the decision (a moment between
+    `sent` and `answered`); it is written `now + t`. That wait is more than `t - 1` and at
+    most `t` (`t` is it rounded up), so the reset is at least `floor(sent + t)`: a token
+    bucket's wait shrinks by the time since its first request, and a decision made a few
+    milliseconds into a second ends one second before `ceil(sent + t)`."""
     headers = {name: response.headers[name] for name in COMPARED if name in response.headers}
     if "x-ratelimit-reset" in headers:
         reset = int(headers["x-ratelimit-reset"])
         waits = {int(item.rpartition(";t=")[2]) for item in headers["ratelimit"].split(", ")}
-        ends = [t for t in waits if math.ceil(sent + t) <= reset <= math.ceil(answered + t)]
+        ends = [t for t in waits if math.floor(sent + t) <= reset <= math.ceil(answered + t)]
         assert len(ends) == 1, (reset, sent, answered, headers)
         headers["x-ratelimit-reset"] = f"now + {ends[0]}"
     found: dict[str, Any] = {"status": response.status_code, "headers": headers}
