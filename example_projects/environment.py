@@ -14,7 +14,7 @@ in upper case), so one environment configures any of them the same way:
 - `THROTTLE_LIMIT`: the limit of every request per client, a limit string (`;` between
   several); default `5/minute`; empty: no limit on every request (only `THROTTLE_RULES`).
 - `THROTTLE_POLICY`: the policy of those limit strings: `sliding_window` (default),
-  `fixed_window` or `token_bucket`.
+  `fixed_window`, `token_bucket` or `gcra`.
 - `THROTTLE_RULES`: a JSON list of rules, each an object of rule fields (`limit`, `key`,
   `methods`, `paths`, `cost`, `id`, `exempt`); unset: the project's own rules.
 - `THROTTLE_HEADERS`: header styles, comma-separated (default `ietf,legacy`; `none`).

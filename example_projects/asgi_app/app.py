@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -33,30 +33,18 @@ from throttle_asgi import (
     exempt,
     rejection_handler,
 )
-from throttle_core import Clock, parse_limits
+from throttle_core import Clock
 
 LOGIN_RULE = {"limit": "3/minute", "paths": [r"^/login$"], "methods": ["POST"], "id": "login"}
 
 
-def create_app(
-    storage: Any = None,
-    *,
-    trusted_proxies: Sequence[str] | None = None,
-    limit: str | None = None,
-    clock: Clock | None = None,
-    environ: Mapping[str, str] = os.environ,
-) -> FastAPI:
-    """The example app, configured by `environ` (arguments given here win over it): its
-    limits on every request, 3/minute on `POST /login` unless `THROTTLE_RULES` says otherwise,
-    2/minute on `/search` (a route dependency), `/health` exempt; `/` and `/health` name the
-    worker process that answered, `/stream` streams."""
-    settings = throttle_settings(environ)
-    if storage is not None:
-        settings["STORAGE"] = storage
-    if trusted_proxies is not None:
-        settings["TRUSTED_PROXIES"] = list(trusted_proxies)
-    if limit is not None:
-        settings["LIMITS"] = parse_limits(limit)
+def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The example app with `settings` in the shared upper-case schema (default: the
+    environment variables', `throttle_settings()`): its limits on every request, 3/minute on
+    `POST /login` unless `RULES` says otherwise, 2/minute on `/search` (a route dependency),
+    `/health` exempt; `/` and `/health` name the worker process that answered, `/stream`
+    streams."""
+    settings = dict(throttle_settings() if settings is None else settings)
     rules = settings.pop("RULES", [LOGIN_RULE])
     options = {name.lower(): value for name, value in settings.items()}
     app = FastAPI(

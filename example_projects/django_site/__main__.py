@@ -1,4 +1,4 @@
-"""`python -m example_projects.django_site [ADDRESS]`: migrate the site's SQLite database,
+"""`python -m example_projects.django_site [ADDRESS]`: migrate the site's database,
 then serve the site with gunicorn on ADDRESS (default 127.0.0.1:8000). Any other first
 argument is a `manage.py` command: `python -m example_projects.django_site throttle_inspect
 login 127.0.0.1`."""

@@ -1,8 +1,11 @@
 """Settings of the example Django site.
 
-The database is SQLite, in the file `DJANGO_SITE_DATABASE` names (default: a file in the
-system's temporary directory), and the rate-limit counters live in it (`"django://"`), so
-nothing else has to run. The rate-limit settings come from the environment variables every
+The site's database, where the rate-limit counters live too (`"django://"`), is the one
+`DJANGO_SITE_DATABASE` names: the path of a SQLite file (default: a file in the system's
+temporary directory, so nothing else has to run), or a PostgreSQL URL
+(`postgresql://user:password@host:port/name`, through psycopg 3), where `ModelStorage`
+decides in one statement on the server. Run `python -m example_projects.django_site migrate`
+once against it. The rate-limit settings come from the environment variables every
 example project reads (see `example_projects.environment`): `THROTTLE_STORAGE_URL` (e.g.
 `redis://127.0.0.1:6379/0`), `THROTTLE_LIMIT` (default `5/minute` per client), `THROTTLE_RULES`
 (replaces the site's own login rule), `THROTTLE_TRUSTED_PROXIES`, `THROTTLE_HEADERS`,
@@ -14,6 +17,10 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
 
 from example_projects.environment import throttle_settings
 
@@ -37,14 +44,37 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "throttle_django.middleware.RateLimitMiddleware",
 ]
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("DJANGO_SITE_DATABASE", str(DEFAULT_DATABASE)),
-        # Several workers write the counters: let a writer wait for the lock.
-        "OPTIONS": {"timeout": 20},
-    }
-}
+
+
+def database(value: str) -> dict[str, Any]:
+    """The `DATABASES` entry `DJANGO_SITE_DATABASE`'s value names: a `postgresql://` URL or a
+    SQLite file's path; any other URL is an error naming the variable."""
+    parts = urlsplit(value)
+    if parts.scheme in ("postgresql", "postgres"):
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ImproperlyConfigured(f"DJANGO_SITE_DATABASE names no database: {value!r}")
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            # Each worker keeps its connection instead of opening one per request.
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    if "://" in value:
+        raise ImproperlyConfigured(
+            f"DJANGO_SITE_DATABASE must be a SQLite file's path or a postgresql:// URL, "
+            f"got {value!r}"
+        )
+    # Several workers write the counters: let a writer wait for the lock.
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": value, "OPTIONS": {"timeout": 20}}
+
+
+DATABASES = {"default": database(os.environ.get("DJANGO_SITE_DATABASE", str(DEFAULT_DATABASE)))}
 
 LOGIN_RULE = {"limit": "3/minute", "paths": [r"^/login$"], "methods": ["POST"], "id": "login"}
 """Three login attempts a minute per client; a successful login resets the counter."""

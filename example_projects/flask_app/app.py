@@ -13,13 +13,13 @@ whose proxy header is believed), `THROTTLE_PROXY_HEADER` and `THROTTLE_KEY`. Run
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import Blueprint, Flask, Response, request, stream_with_context
 
 from example_projects.environment import throttle_settings
-from throttle_core import Clock, parse_limits
+from throttle_core import Clock
 from throttle_flask import Throttle
 
 PASSWORD = "demo"
@@ -36,25 +36,13 @@ def plan_limit() -> str:
     return "20/minute" if request.headers.get("X-Plan") == "pro" else "3/minute"
 
 
-def create_app(
-    storage: Any = None,
-    *,
-    trusted_proxies: Sequence[str] | None = None,
-    limit: str | None = None,
-    clock: Clock | None = None,
-    environ: Mapping[str, str] = os.environ,
-) -> Flask:
-    """The example app, configured by `environ` (arguments given here win over it): its
-    limits on every request; 3 failed logins a minute on `POST /login` (successful ones are
-    not counted); the `/api` blueprint limited by plan (one counter for the whole blueprint);
-    `/` and `/health` (exempt) name the worker process that answered; `/stream` streams."""
-    settings = throttle_settings(environ)
-    if storage is not None:
-        settings["STORAGE"] = storage
-    if trusted_proxies is not None:
-        settings["TRUSTED_PROXIES"] = list(trusted_proxies)
-    if limit is not None:
-        settings["LIMITS"] = parse_limits(limit) if limit.strip() else []
+def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """The example app with `settings` in the shared upper-case schema (default: the
+    environment variables', `throttle_settings()`): its limits on every request; 3 failed
+    logins a minute on `POST /login` (successful ones are not counted); the `/api` blueprint
+    limited by plan (one counter for the whole blueprint); `/` and `/health` (exempt) name
+    the worker process that answered; `/stream` streams."""
+    settings = dict(throttle_settings() if settings is None else settings)
     app = Flask(__name__)
     app.config.update({f"THROTTLE_{name}": value for name, value in settings.items()})
     throttle = Throttle(app, clock=clock)

@@ -114,8 +114,10 @@ async def test_exempt_fastapi_routes_skip_the_middleware() -> None:
 
 async def test_the_example_app() -> None:
     from example_projects.asgi_app.app import create_app
+    from example_projects.environment import throttle_settings
 
-    app = create_app("memory://", clock=FrozenClock(START))
+    settings = {**throttle_settings({}), "STORAGE": "memory://"}
+    app = create_app(settings, clock=FrozenClock(START))
     async with client(app, peer=("198.51.100.77", 1)) as http:
         assert (await http.get("/stream")).text == "0\n1\n2\n"
         logins = [(await http.post("/login")).status_code for _ in range(4)]

@@ -1,6 +1,6 @@
-"""The example Django site: its views and rules through the test client, and `make demo`'s
-Django program, which migrates a SQLite file and serves the site with two gunicorn workers
-counting in it."""
+"""The example Django site: its views and rules through the test client. `make demo`'s Django
+program, which migrates a SQLite file and serves the site with two gunicorn workers counting
+in it, is run by tests/e2e/test_demos.py."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 
-from example_projects.django_site import demo
 from example_projects.django_site import settings as site_settings
 
 SITE = {
@@ -72,10 +72,16 @@ def test_throttle_rules_from_the_environment_replace_the_login_rule(
         importlib.reload(site_settings)
 
 
-@pytest.mark.slow
-def test_the_django_demo_prints_a_burst_ending_in_429s(capsys: pytest.CaptureFixture[str]) -> None:
-    assert demo.main() == 0
-    lines = capsys.readouterr().out.splitlines()
-    rows = [line.split()[1] for line in lines if line[:1].isdigit()]
-    assert rows == ["200"] * 5 + ["429"] * 3
-    assert "server stopped." in lines
+def test_the_site_database_is_a_sqlite_path_or_a_postgresql_url() -> None:
+    postgres = site_settings.database("postgresql://site:p%40ss@127.0.0.1:5433/site_db")
+    assert postgres["ENGINE"] == "django.db.backends.postgresql"
+    assert (postgres["NAME"], postgres["USER"], postgres["PASSWORD"]) == ("site_db", "site", "p@ss")
+    assert (postgres["HOST"], postgres["PORT"]) == ("127.0.0.1", "5433")
+    sqlite = site_settings.database("/tmp/site.sqlite3")
+    assert (sqlite["ENGINE"], sqlite["NAME"]) == ("django.db.backends.sqlite3", "/tmp/site.sqlite3")
+
+
+@pytest.mark.parametrize("value", ["mysql://root@127.0.0.1/site", "postgresql://127.0.0.1"])
+def test_a_bad_site_database_names_the_variable(value: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_SITE_DATABASE"):
+        site_settings.database(value)

@@ -1,21 +1,31 @@
-"""Storages for the end-to-end tests, each given to the servers as a `THROTTLE_STORAGE_URL`:
-the shared Redis test database under a private prefix, a PostgreSQL table of its own, a
-3-master Redis Cluster started for the session, and a throw-away redis-server to break."""
+"""Storages for the end-to-end tests, each given to the servers as environment variables
+(`THROTTLE_STORAGE_URL`, and for Django's model storage the site's database): the shared
+Redis test database under a private prefix, a PostgreSQL table of its own, a 3-master Redis
+Cluster started for the session, a PostgreSQL database migrated for the Django site, and a
+throw-away redis-server to break."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
-from urllib.parse import quote
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from urllib.parse import quote, urlsplit, urlunsplit
 
+import psycopg
 import pytest
 import redis
+from psycopg import sql
 
-from tests.e2e.harness import FRAMEWORKS, Framework
+from example_projects.server import ROOT, Server
+from tests.e2e.harness import DJANGO, FRAMEWORKS, WORKERS, Framework, Serve, environment, running
 from tests.redis_support import RedisServer, cluster_url, delete_keys, redis_cluster, redis_servers
 from throttle_core.storage.postgres import storage_from_url as postgres_storage
 
 STORAGES = ("redis", "postgres", "cluster")
+"""The storages every framework shares; a framework's own (`Framework.storages`) add to them."""
 
 
 def private_name() -> str:
@@ -41,6 +51,17 @@ def shared_redis(redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def serve_on_redis(framework: Framework, shared_redis: str) -> Serve:
+    """Serves the framework under test on the shared Redis (`shared_redis`) with the
+    settings a test adds."""
+
+    def serve(env: Mapping[str, str], workers: int = WORKERS) -> AbstractContextManager[Server]:
+        return running(framework, {"THROTTLE_STORAGE_URL": shared_redis, **env}, workers)
+
+    return serve
+
+
+@pytest.fixture
 def postgres_table(postgres_url: str) -> Iterator[str]:
     """A storage URL on the PostgreSQL test database, with a table (and decision function)
     created for this test and dropped after it."""
@@ -50,6 +71,33 @@ def postgres_table(postgres_url: str) -> Iterator[str]:
     yield url
     storage.drop_table()
     storage.close()
+
+
+@pytest.fixture
+def site_database(postgres_url: str) -> Iterator[str]:
+    """The URL of a PostgreSQL database created for this test, with the Django site's
+    `throttle_django` tables and decision function migrated into it; dropped after the test
+    (its servers stopped by then: any connection left is closed by force)."""
+    name = private_name()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = urlunsplit(urlsplit(postgres_url)._replace(path=f"/{name}", query=""))
+        migrate = [sys.executable, "-m", "django", "migrate", "throttle_django", "--verbosity", "0"]
+        variables = {**os.environ, **environment(DJANGO, {"DJANGO_SITE_DATABASE": url})}
+        subprocess.run(
+            migrate,
+            cwd=ROOT,
+            env={name: value for name, value in variables.items() if value is not None},
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        yield url
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            admin.execute(drop.format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
@@ -66,11 +114,15 @@ def cluster_storage(cluster: list[RedisServer]) -> str:
 
 
 @pytest.fixture
-def storage_url(request: pytest.FixtureRequest) -> str:
-    """The storage named by the test's `storage` parameter, one of `STORAGES`."""
+def storage(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The variables of the storage the test's `storage` parameter names: one of `STORAGES`,
+    or `"django"`, Django's model storage on a database of the test's own."""
+    if request.param == "django":
+        database: str = request.getfixturevalue("site_database")
+        return {"THROTTLE_STORAGE_URL": "django://", "DJANGO_SITE_DATABASE": database}
     fixture = {"redis": "shared_redis", "postgres": "postgres_table", "cluster": "cluster_storage"}
     url: str = request.getfixturevalue(fixture[request.param])
-    return url
+    return {"THROTTLE_STORAGE_URL": url}
 
 
 @pytest.fixture

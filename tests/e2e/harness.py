@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from example_projects.environment import VARIABLES
 from example_projects.server import Server, ServerKind, serve
@@ -19,17 +20,27 @@ WORKERS = 4
 @dataclass(frozen=True)
 class Framework:
     """An example project: its `app` ("module:attribute") served by `server`, with the
-    extra environment it needs (Django's settings module, say)."""
+    extra environment it needs (Django's settings module, say) and the storages only it can
+    use, besides the shared ones (`conftest.STORAGES`)."""
 
     name: str
     server: ServerKind
     app: str
     env: Mapping[str, str] = field(default_factory=dict)
+    storages: tuple[str, ...] = ()
 
 
+DJANGO = Framework(
+    "django",
+    "gunicorn",
+    "example_projects.django_site.wsgi:application",
+    {"DJANGO_SETTINGS_MODULE": "example_projects.django_site.settings"},
+    storages=("django",),
+)
 FRAMEWORKS = (
     Framework("asgi", "uvicorn", "example_projects.asgi_app.app:app"),
     Framework("flask", "gunicorn", "example_projects.flask_app.app:app"),
+    DJANGO,
 )
 """Every framework the end-to-end tests run against; a test parametrized over `framework`
 runs once per entry."""
@@ -42,14 +53,28 @@ def running(
     """`framework`'s example project served with `workers` workers and `env` (the
     `THROTTLE_*` variables; any other of them set in the test's environment is removed);
     stopped, with every process of its group, on exit."""
-    unset: dict[str, str | None] = dict.fromkeys(VARIABLES)
     with serve(
         framework.app,
         server=framework.server,
         workers=workers,
-        env={**unset, **framework.env, **env},
+        env=environment(framework, env),
     ) as server:
         yield server
+
+
+def environment(framework: Framework, env: Mapping[str, str]) -> dict[str, str | None]:
+    """What `framework`'s processes get added to their environment: its own variables and
+    `env`, every other `THROTTLE_*` variable of the test's environment removed (None)."""
+    unset: dict[str, str | None] = dict.fromkeys(VARIABLES)
+    return {**unset, **framework.env, **env}
+
+
+class Serve(Protocol):
+    """Serves the framework under test with `env` added to its storage's settings."""
+
+    def __call__(
+        self, env: Mapping[str, str], workers: int = WORKERS
+    ) -> AbstractContextManager[Server]: ...
 
 
 def rss_bytes(pid: int) -> int:

@@ -1,8 +1,8 @@
-"""Several worker processes of a real server sharing Redis, PostgreSQL or a Redis Cluster
-admit exactly `limit` requests of a concurrent burst, for every policy, and the refusals carry
-the rate-limit headers and the problem+json body.
+"""Several worker processes of a real server sharing Redis, PostgreSQL, a Redis Cluster or
+(Django) the model storage on PostgreSQL admit exactly `limit` requests of a concurrent burst,
+for every policy, and the refusals carry the rate-limit headers and the problem+json body.
 
-One server per storage serves all three policies: each policy is a rule keyed by a header of
+One server per storage serves all four policies: each policy is a rule keyed by a header of
 its own (`X-Token-Bucket`, …), so a request carrying only that header is decided by that
 policy alone."""
 
@@ -13,7 +13,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import STORAGES
-from tests.e2e.harness import WORKERS, Framework, running
+from tests.e2e.harness import FRAMEWORKS, WORKERS, Framework, running
 from tests.e2e.load import Answer, Request, burst
 from tests.e2e.refusals import check_refusal, seconds_to_next
 from throttle_core import parse_limits
@@ -27,7 +27,11 @@ POLICIES = {
     "token-bucket": ("token_bucket", "X-Token-Bucket"),
     "fixed-window": ("fixed_window", "X-Fixed-Window"),
     "sliding-window": ("sliding_window", "X-Sliding-Window"),
+    "gcra": ("gcra", "X-Gcra"),
 }
+RATED = ("token-bucket", "gcra")
+"""The policies that admit one more request every day / `LIMIT` once the burst is spent."""
+CASES = [(f, storage) for f in FRAMEWORKS for storage in (*STORAGES, *f.storages)]
 
 
 def policy_rules() -> str:
@@ -49,22 +53,20 @@ def check_burst(name: str, answers: list[Answer]) -> set[object]:
     assert remaining == list(range(LIMIT)), f"{name}: each admitted request counted once"
     for answer in refused:
         retry = check_refusal(answer, name, LIMIT, DAY)
-        if name == "token-bucket":
+        if name in RATED:
             assert retry in (DAY // LIMIT - 1, DAY // LIMIT)
         else:
             assert retry in seconds_to_next(DAY, answer), name
     return {body["worker"] for a in admitted if isinstance(body := a.json(), dict)}
 
 
-@pytest.mark.parametrize("storage_url", STORAGES, indirect=True)
+@pytest.mark.parametrize(
+    ("framework", "storage"), CASES, indirect=["storage"], ids=[f"{f.name}-{s}" for f, s in CASES]
+)
 def test_a_burst_across_the_workers_admits_exactly_the_limit_for_each_policy(
-    framework: Framework, storage_url: str
+    framework: Framework, storage: dict[str, str]
 ) -> None:
-    env = {
-        "THROTTLE_STORAGE_URL": storage_url,
-        "THROTTLE_LIMIT": "",
-        "THROTTLE_RULES": policy_rules(),
-    }
+    env = {**storage, "THROTTLE_LIMIT": "", "THROTTLE_RULES": policy_rules()}
     with running(framework, env) as server:
         assert len(server.workers()) == WORKERS
         workers: set[object] = set()

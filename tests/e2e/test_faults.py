@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.harness import WORKERS, Framework, kill_worker, running
+from tests.e2e.harness import WORKERS, Framework, Serve, kill_worker, running
 from tests.e2e.load import Answer, Request, burst, client, send
 from tests.redis_support import RedisServer
 
@@ -138,12 +138,9 @@ def test_a_resilient_storage_answers_fast_during_an_outage_and_returns_to_redis(
     assert len(workers) >= 2, "the requests after the return reached several workers"
 
 
-def test_a_worker_killed_mid_burst_never_over_admits(
-    framework: Framework, shared_redis: str
-) -> None:
+def test_a_worker_killed_mid_burst_never_over_admits(serve_on_redis: Serve) -> None:
     limit = 30
-    env = {"THROTTLE_STORAGE_URL": shared_redis, "THROTTLE_LIMIT": f"{limit}/day"}
-    with running(framework, env) as server:
+    with serve_on_redis({"THROTTLE_LIMIT": f"{limit}/day"}) as server:
         killed: list[int] = []
 
         def after(done: int) -> None:

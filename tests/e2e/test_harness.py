@@ -1,6 +1,5 @@
 """The server harness itself: uvicorn and gunicorn serve with every worker ready, list their
-workers, replace a killed one, and leave no process behind even when the test fails; and
-`make demo`'s program runs."""
+workers, replace a killed one, and leave no process behind even when the test fails."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from example_projects.asgi_app import demo
 from example_projects.server import ServerKind, serve
 from tests.e2e.harness import kill_worker, rss_bytes
 
@@ -66,11 +64,3 @@ def test_a_server_that_cannot_start_says_why() -> None:
     with pytest.raises(RuntimeError, match="exited before it was ready") as failed:
         start()
     assert "leaky" in str(failed.value)
-
-
-def test_the_demo_prints_a_burst_ending_in_429s(capsys: pytest.CaptureFixture[str]) -> None:
-    assert demo.main() == 0
-    lines = capsys.readouterr().out.splitlines()
-    rows = [line.split()[1] for line in lines if line[:1].isdigit()]
-    assert rows == ["200"] * 5 + ["429"] * 3
-    assert "server stopped." in lines

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.harness import FRAMEWORKS, Framework, running
+from tests.e2e.harness import FRAMEWORKS, Framework, Serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
@@ -47,14 +47,17 @@ REFUSAL = ("content-type", "cache-control")
 
 def answer(response: httpx.Response, sent: float, answered: float) -> dict[str, Any]:
     """What must be the same everywhere: the status, the rate-limit headers, and for a
-    refusal its content type, caching and body. `X-RateLimit-Reset` must be the epoch second
-    at which one of the limits' `t` ends (counted from a moment between `sent` and
-    `answered`); it is written `now + t`."""
+    refusal its content type, caching and body. `X-RateLimit-Reset` must be when one of the
+    limits' wait ends, rounded up to the second, counted from the decision (a moment between
+    `sent` and `answered`); it is written `now + t`. That wait is more than `t - 1` and at
+    most `t` (`t` is it rounded up), so the reset is at least `floor(sent + t)`: a token
+    bucket's wait shrinks by the time since its first request, and a decision made a few
+    milliseconds into a second ends one second before `ceil(sent + t)`."""
     headers = {name: response.headers[name] for name in COMPARED if name in response.headers}
     if "x-ratelimit-reset" in headers:
         reset = int(headers["x-ratelimit-reset"])
         waits = {int(item.rpartition(";t=")[2]) for item in headers["ratelimit"].split(", ")}
-        ends = [t for t in waits if math.ceil(sent + t) <= reset <= math.ceil(answered + t)]
+        ends = [t for t in waits if math.floor(sent + t) <= reset <= math.ceil(answered + t)]
         assert len(ends) == 1, (reset, sent, answered, headers)
         headers["x-ratelimit-reset"] = f"now + {ends[0]}"
     found: dict[str, Any] = {"status": response.status_code, "headers": headers}
@@ -82,9 +85,9 @@ def answers() -> dict[str, list[dict[str, Any]]]:
 
 @pytest.mark.parametrize("framework", FRAMEWORKS, ids=[f.name for f in FRAMEWORKS])
 def test_the_same_settings_and_requests_give_the_same_answers(
-    framework: Framework, shared_redis: str, answers: dict[str, list[dict[str, Any]]]
+    framework: Framework, serve_on_redis: Serve, answers: dict[str, list[dict[str, Any]]]
 ) -> None:
-    with running(framework, {**SETTINGS, "THROTTLE_STORAGE_URL": shared_redis}) as server:
+    with serve_on_redis(SETTINGS) as server:
         found = answers_of(server.url)
     expected = json.loads(EXPECTED.read_text())
     for number, (got, want) in enumerate(zip(found, expected, strict=True), 1):

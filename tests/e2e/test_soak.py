@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.e2e.harness import WORKERS, Framework, rss_bytes, running
+from tests.e2e.harness import WORKERS, Serve, rss_bytes
 from tests.e2e.load import Answer, Request, client, send
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -107,18 +107,17 @@ def check_fixed_windows(sent: list[Sent]) -> int:
 
 
 def test_a_minute_of_mixed_traffic_is_exact_in_every_window_and_memory_stays_flat(
-    framework: Framework, shared_redis: str
+    serve_on_redis: Serve,
 ) -> None:
     rng = random.Random(60)
     env = {
-        "THROTTLE_STORAGE_URL": shared_redis,
         "THROTTLE_LIMIT": "",
         "THROTTLE_RULES": json.dumps(RULES),
         "THROTTLE_TRUSTED_PROXIES": "127.0.0.1",
     }
     sent: list[Sent] = []
     rss: dict[int, list[tuple[float, int]]] = {}
-    with running(framework, env) as server, client(server.url, keep_alive=False) as http:
+    with serve_on_redis(env) as server, client(server.url, keep_alive=False) as http:
         workers = server.workers()
         assert len(workers) == WORKERS
         began = time.time()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.harness import Framework, running
+from tests.e2e.harness import Serve
 from tests.e2e.load import Request, burst
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -37,17 +37,16 @@ def spoofed(rng: random.Random) -> dict[str, str]:
 
 
 def test_rotating_proxy_headers_from_an_untrusted_client_count_as_one_client(
-    framework: Framework, shared_redis: str
+    serve_on_redis: Serve,
 ) -> None:
     rng = random.Random(14)
     env = {
-        "THROTTLE_STORAGE_URL": shared_redis,
         "THROTTLE_LIMIT": f"{LIMIT}/day",
         "THROTTLE_POLICY": "fixed_window",
         "THROTTLE_TRUSTED_PROXIES": "10.0.0.0/8",
     }
     requests = [Request(headers=spoofed(rng)) for _ in range(REQUESTS)]
-    with running(framework, env, workers=2) as server:
+    with serve_on_redis(env, workers=2) as server:
         answers = burst(server.url, requests, concurrency=16, keep_alive=True)
     statuses = [a.status for a in answers]
     assert (statuses.count(200), statuses.count(429)) == (LIMIT, REQUESTS - LIMIT)
@@ -62,7 +61,7 @@ WRITTEN: dict[str, Callable[[list[str]], dict[str, str]]] = {
 
 @pytest.mark.parametrize("proxy_header", list(WRITTEN))
 def test_behind_a_trusted_proxy_the_right_most_untrusted_address_counts(
-    framework: Framework, shared_redis: str, proxy_header: str
+    serve_on_redis: Serve, proxy_header: str
 ) -> None:
     """The proxy (127.0.0.1) and an inner one (10.0.0.0/8) are trusted; `proxy_header` is
     what they write; the client behind them is 198.51.100.7, who may put anything in front
@@ -70,7 +69,6 @@ def test_behind_a_trusted_proxy_the_right_most_untrusted_address_counts(
     rng = random.Random(proxy_header)
     limit = 5
     env = {
-        "THROTTLE_STORAGE_URL": shared_redis,
         "THROTTLE_LIMIT": f"{limit}/day",
         "THROTTLE_TRUSTED_PROXIES": "127.0.0.1,10.0.0.0/8",
         "THROTTLE_PROXY_HEADER": proxy_header,
@@ -85,7 +83,7 @@ def test_behind_a_trusted_proxy_the_right_most_untrusted_address_counts(
 
     first = [via_proxy("198.51.100.7") for _ in range(limit + 3)]
     second = [via_proxy("198.51.100.8") for _ in range(2)]
-    with running(framework, env, workers=2) as server:
+    with serve_on_redis(env, workers=2) as server:
         answers = burst(server.url, first, concurrency=4)
         others = burst(server.url, second, concurrency=1)
     statuses = [a.status for a in answers]
