@@ -22,7 +22,7 @@ from benchmarks.record import Row
 from benchmarks.report import Run, refresh_doc, versions
 from benchmarks.services import private_redis
 from benchmarks.settings import QUICK, Services, Settings
-from benchmarks.workloads import exactness, frameworks, memory, postgres, servers
+from benchmarks.workloads import django_storage, exactness, frameworks, memory, postgres, servers
 from benchmarks.workloads import redis as redis_workload
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -39,6 +39,7 @@ WORKLOADS: dict[str, tuple[Workload, str]] = {
     "5": (exactness.run, "redis/postgres"),
     "6": (frameworks.run, "memory"),
     "7": (servers.run, "redis"),
+    "8": (django_storage.run, "postgres"),
 }
 
 
@@ -46,7 +47,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny counts: a smoke run")
     parser.add_argument(
-        "--workloads", default="1234567", help="which workloads to run, e.g. 126 (default all)"
+        "--workloads", default="12345678", help="which workloads to run, e.g. 126 (default all)"
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for latest.*")
     parser.add_argument(
@@ -134,7 +135,7 @@ def measure(args: argparse.Namespace) -> Run:
         services = Services(
             reachable_redis(redis_url),
             private,
-            reachable_postgres(args.postgres_url) if {"4", "5"} & set(chosen) else None,
+            reachable_postgres(args.postgres_url) if {"4", "5", "8"} & set(chosen) else None,
             f"bench_{uuid.uuid4().hex[:10]}",
         )
         stack.enter_context(cleaned(services))

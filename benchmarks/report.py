@@ -165,6 +165,7 @@ class Run:
         out += self.section_targets()
         out += self.section_memory() + self.section_redis() + self.section_postgres()
         out += self.section_exactness() + self.section_asgi() + self.section_servers()
+        out += self.section_django_storage()
         return "\n".join(out)
 
     def versions_line(self) -> str:
@@ -381,6 +382,44 @@ class Run:
             ])  # fmt: skip
         head = ["framework", "library", "requests/s", "p50", "p99", "requests/s vs no limiter"]
         return out + table(head, lines)
+
+    def section_django_storage(self) -> list[str]:
+        rows = self.of("django_storage")
+        if not rows:
+            return []
+        found = {(r.algorithm, r.backend, r.policy): r.metrics["decisions_per_s"] for r in rows}
+
+        def shown(storage: str, backend: str, policy: str) -> str:
+            value = found.get((storage, backend, policy))
+            return "—" if value is None else rate(value)
+
+        lines = [
+            [p, shown("ModelStorage", "postgres", p), shown("PostgresStorage", "postgres", p),
+             ratio(self.model_vs_postgres(p)), shown("ModelStorage", "sqlite", p)]
+            for p in POLICIES
+        ]  # fmt: skip
+        out = [
+            "## 8. The Django database as storage (decisions/s, one connection each)",
+            "",
+            "`ModelStorage` on a PostgreSQL database migrated by Django, `PostgresStorage` on "
+            "the same server, and `ModelStorage` on a SQLite file (its default journal, every "
+            "decision a committed transaction).",
+            "",
+        ]
+        head = ["policy", "ModelStorage, PostgreSQL", "PostgresStorage", "ratio",
+                "ModelStorage, SQLite"]  # fmt: skip
+        return out + table(head, lines)
+
+    def model_vs_postgres(self, policy: str) -> float | None:
+        """ModelStorage's decisions/s on PostgreSQL over PostgresStorage's, for `policy`."""
+        found = {
+            r.algorithm: r.metrics["decisions_per_s"]
+            for r in self.of("django_storage")
+            if r.backend == "postgres" and r.policy == policy
+        }
+        if "ModelStorage" not in found or not found.get("PostgresStorage"):
+            return None
+        return found["ModelStorage"] / found["PostgresStorage"]
 
     def targets(self) -> list[Target]:
         """Every goal, judged on this run."""

@@ -28,6 +28,7 @@ REDIS_VS_PEER = 1.1
 REDIS_VS_EVALSHA = 0.9
 POSTGRES_STATEMENTS = 2
 POSTGRES_VS_UPSERT = 0.6
+MODEL_VS_POSTGRES = 0.8
 ADDED_US = {"asgi": 8.0, "django": 15.0, "wsgi": 25.0}
 """The most µs each framework workload's integration of ours may add per request."""
 LOWER_THAN_PEER = 3.0
@@ -176,6 +177,8 @@ GOALS: tuple[Goal, ...] = (
              POSTGRES_VS_UPSERT, lambda run, p: run.vs_floor("postgres", p, "UPSERT")),
     at_least("PostgreSQL, 32 asyncio tasks: ≥ {}× our one-at-a-time figure", 2,
              lambda run, p: run.vs_workload("postgres_tasks", "postgres_await", p)),
+    at_least("Django: ModelStorage on PostgreSQL ≥ {}× PostgresStorage, every policy",
+             MODEL_VS_POSTGRES, lambda run, p: run.model_vs_postgres(p)),
     Goal("PostgreSQL: contention never turns into refusals (every attempt accepted)",
          accepted_all("flood", "attempts")),
     *added_cost("ASGI", "asgi", "slowapi"),
