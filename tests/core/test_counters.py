@@ -225,13 +225,13 @@ def postgres(postgres_url: str) -> Iterator[Any]:
 
 
 @pytest.mark.postgres
-async def test_on_postgres_with_the_servers_time(postgres: Any) -> None:
+async def test_on_postgres_with_the_servers_time(postgres: Any, postgres_url: str) -> None:
     RateLimiterFactory(FIXED, postgres).create("k").consume(3)
     report = inspect_counter(postgres, "api", "k", FIXED)
     assert (report.used, report.remaining) == (3, 7)
     assert 0 < report.reset_after <= 60
     assert (await ainspect_counter(postgres, "api", "k", FIXED)).remaining == 7
-    stale = type(postgres)(postgres._conninfo, postgres.table, clock=FrozenClock(1000.0))
+    stale = type(postgres)(postgres_url, postgres.table, clock=FrozenClock(1000.0))
     RateLimiterFactory(FIXED, stale, clock=FrozenClock(1000.0)).create("old").consume()
     stale.close()
     assert cleanup_expired(postgres) == 1

@@ -54,7 +54,8 @@ def browser() -> Iterator[Any]:
 
 def test_search_and_reset_in_the_browser(browser: Any, live_server: Any) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     User.objects.create_superuser("admin", "admin@example.com", "secret-pw")
     factory = RateLimiterFactory("3/minute", ModelStorage())
@@ -65,12 +66,14 @@ def test_search_and_reset_in_the_browser(browser: Any, live_server: Any) -> None
     browser.find_element(By.NAME, "username").send_keys("admin")
     browser.find_element(By.NAME, "password").send_keys("secret-pw")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 30).until(expected_conditions.title_contains("rate-limit state"))
     assert "Select rate-limit state to view" in browser.page_source
     assert len(browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")) == 3
 
     search = browser.find_element(By.ID, "searchbar")
     search.send_keys("bob")
     search.submit()
+    WebDriverWait(browser, 30).until(expected_conditions.url_contains("q=bob"))
     rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     assert [row.find_element(By.CSS_SELECTOR, "th").text for row in rows] == ["3-per-minute:bob"]
     assert "sliding_window" in rows[0].text
