@@ -80,7 +80,9 @@ def site_database(postgres_url: str) -> Iterator[str]:
     (its servers stopped by then: any connection left is closed by force)."""
     name = private_name()
     with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        # template0 takes no connections, so no one else's session can block the copy.
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE template0")
+        admin.execute(create.format(sql.Identifier(name)))
     try:
         url = urlunsplit(urlsplit(postgres_url)._replace(path=f"/{name}", query=""))
         migrate = [sys.executable, "-m", "django", "migrate", "throttle_django", "--verbosity", "0"]
