@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from throttle_core.duration import MAX_COUNT, describe_seconds
-from throttle_core.errors import InvalidStateError
+from throttle_core.duration import MAX_COUNT, Rate, describe_seconds, parse_count
+from throttle_core.errors import ConfigError, InvalidStateError
 from throttle_core.result import RateLimit
 
 if TYPE_CHECKING:
@@ -58,6 +58,40 @@ def interval_mismatch(interval: float, config: Mapping[str, Any]) -> str | None:
         f"the stored window is {describe_seconds(interval)} long but the limit's is "
         f"{describe_seconds(config['interval'])}"
     )
+
+
+class RatedPolicy:
+    """A policy configured by a burst, `limit`, and the `rate` at which it comes back (a
+    token bucket, GCRA)."""
+
+    def __init__(self, limit: int, rate: Rate) -> None:
+        if not isinstance(rate, Rate):
+            raise ConfigError(f"rate must be a Rate, got {rate!r:.60}")
+        self.limit = parse_count(limit, "limit")
+        self.rate = rate
+
+
+class ClockWindows:
+    """The clock-aligned windows of `interval` seconds: window k is [k·interval, (k+1)·interval).
+
+    `start(now)` returns the same float object for every time in one window, so the states of
+    every key decided in it share their `start` instead of holding a float each (24 bytes a
+    key in memory).
+    """
+
+    __slots__ = ("_last", "interval")
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last = math.nan
+
+    def start(self, now: float) -> float:
+        """The start of the window holding `now`."""
+        start = math.floor(now / self.interval) * self.interval
+        if start == self._last:
+            return self._last
+        self._last = start
+        return start
 
 
 class StateBase:

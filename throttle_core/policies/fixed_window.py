@@ -13,6 +13,7 @@ from throttle_core.policies.base import (
     MAX_STORED_COUNT,
     MAX_TTL_SECONDS,
     Arg,
+    ClockWindows,
     StateBase,
     count_problem,
     far_from,
@@ -106,6 +107,7 @@ class FixedWindow:
         self.limit = parse_count(limit, "limit")
         self.interval = parse_interval(interval)
         self.align = align
+        self._windows = ClockWindows(self.interval)
 
     def window_seconds(self) -> float:
         return self.interval
@@ -123,7 +125,7 @@ class FixedWindow:
         """The current window's start and the counts of it and of the booked windows after it."""
         size = self.interval
         if self.align == "clock":
-            start = math.floor(now / size) * size
+            start = self._windows.start(now)
             if state is None:
                 return start, (0,)
             if start == state.start:

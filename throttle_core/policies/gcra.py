@@ -14,9 +14,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from throttle_core.duration import Rate, describe_seconds, parse_count
-from throttle_core.errors import ConfigError
-from throttle_core.policies.base import Arg, StateBase, count_problem, far_from, ttl_seconds
+from throttle_core.duration import Rate, describe_seconds
+from throttle_core.policies.base import (
+    Arg,
+    RatedPolicy,
+    StateBase,
+    count_problem,
+    far_from,
+    ttl_seconds,
+)
 from throttle_core.policies.spec import (
     ServerSide,
     counted,
@@ -109,7 +115,7 @@ class GCRAState(StateBase):
         )
 
 
-class GCRA:
+class GCRA(RatedPolicy):
     """Admits n tokens at now iff base + (count + n − limit)·period ≤ now; books ahead to
     reserve (a booking pushes the arrival time later, a cancel pulls it back)."""
 
@@ -127,10 +133,7 @@ class GCRA:
     )  # fmt: skip
 
     def __init__(self, limit: int, rate: Rate) -> None:
-        if not isinstance(rate, Rate):
-            raise ConfigError(f"rate must be a Rate, got {rate!r:.60}")
-        self.limit = parse_count(limit, "limit")
-        self.rate = rate
+        super().__init__(limit, rate)
         self.period = rate.interval / rate.amount
 
     def window_seconds(self) -> float:

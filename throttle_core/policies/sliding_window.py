@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from throttle_core.duration import describe_period, describe_seconds, parse_count, parse_interval
 from throttle_core.policies.base import (
     Arg,
+    ClockWindows,
     StateBase,
     count_problem,
     far_from,
@@ -94,6 +95,7 @@ class SlidingWindow:
     def __init__(self, limit: int, interval: float) -> None:
         self.limit = parse_count(limit, "limit")
         self.interval = parse_interval(interval)
+        self._windows = ClockWindows(self.interval)
 
     def window_seconds(self) -> float:
         return self.interval
@@ -109,7 +111,7 @@ class SlidingWindow:
 
     def windows(self, state: SlidingWindowState | None, now: float) -> tuple[float, int, int]:
         """(start, previous, current) of the window holding `now`."""
-        start = math.floor(now / self.interval) * self.interval
+        start = self._windows.start(now)
         if state is None:
             return start, 0, 0
         shift = round((start - state.start) / self.interval)

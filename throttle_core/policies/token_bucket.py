@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from throttle_core.duration import Rate, describe_seconds, parse_count
-from throttle_core.errors import ConfigError
+from throttle_core.duration import Rate, describe_seconds
 from throttle_core.policies.base import (
     MAX_STORED_COUNT,
     Arg,
+    RatedPolicy,
     StateBase,
     count_problem,
     far_from,
@@ -80,7 +80,7 @@ class TokenBucketState(StateBase):
         return f"the stored bucket's burst is {self.limit} but the limit's is {config['limit']}"
 
 
-class TokenBucket:
+class TokenBucket(RatedPolicy):
     """available(now) = min(limit, tokens + (now - timer) * rate); a new bucket is full."""
 
     name: ClassVar[str] = "token_bucket"
@@ -97,10 +97,7 @@ class TokenBucket:
     )  # fmt: skip
 
     def __init__(self, limit: int, rate: Rate) -> None:
-        if not isinstance(rate, Rate):
-            raise ConfigError(f"rate must be a Rate, got {rate!r:.60}")
-        self.limit = parse_count(limit, "limit")
-        self.rate = rate
+        super().__init__(limit, rate)
         self.per_second = rate.tokens_per_second
 
     def window_seconds(self) -> float:
