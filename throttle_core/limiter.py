@@ -10,7 +10,7 @@ effects in sync code and `arun` awaits them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator, Mapping
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from throttle_core.aio import call_async, call_sync
 from throttle_core.clock import Clock, SystemClock
@@ -198,6 +198,26 @@ class Decider:
 _new = object.__new__
 
 
+class Shared(Generic[T]):
+    """A read-only attribute of a `Limiter` that lives on the `Decider` it shares with the
+    other limiters of its factory."""
+
+    __slots__ = ("name",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, limiter: None, owner: type) -> Shared[T]: ...
+    @overload
+    def __get__(self, limiter: Limiter, owner: type) -> T: ...
+    def __get__(self, limiter: Limiter | None, owner: type) -> Shared[T] | T:
+        if limiter is None:
+            return self
+        value: T = getattr(limiter._decider, self.name)
+        return value
+
+
 class Limiter:
     """Decides for one state id. Atomic storages decide in one call; any other storage is
     driven as lock → fetch → decide → save → unlock (the generic path)."""
@@ -228,44 +248,18 @@ class Limiter:
         limiter._decider = decider
         return limiter
 
-    @property
-    def policy(self) -> LimiterPolicy:
-        return self._decider.policy
+    policy: Shared[LimiterPolicy] = Shared()
+    storage: Shared[Any] = Shared()
+    lock: Shared[Any] = Shared()
+    lock_timeout: Shared[float] = Shared()
+    atomic: Shared[bool] = Shared()
+    """Whether the storage decides in one call (no lock, no fetch and save)."""
+    clock: Shared[Clock | None] = Shared()
+    """The clock given (None: an atomic storage decides by its own time)."""
+    decision_clock: Shared[Clock] = Shared()
+    """The clock the generic path and reservations read: the given one, else the system's."""
 
-    @property
-    def storage(self) -> Any:
-        return self._decider.storage
-
-    @property
-    def lock(self) -> Any:
-        return self._decider.lock
-
-    @property
-    def lock_timeout(self) -> float:
-        return self._decider.lock_timeout
-
-    @property
-    def atomic(self) -> bool:
-        """Whether the storage decides in one call (no lock, no fetch and save)."""
-        return self._decider.atomic
-
-    @property
-    def clock(self) -> Clock | None:
-        """The clock given (None: an atomic storage decides by its own time)."""
-        return self._decider.clock
-
-    @property
-    def decision_clock(self) -> Clock:
-        """The clock the generic path and reservations read: the given one, else the
-        system's."""
-        return self._decider.decision_clock
-
-    time = decision_clock
-    """The former name of `decision_clock`."""
-
-    @property
-    def limit(self) -> int:
-        return self._decider.limit
+    limit: Shared[int] = Shared()
 
     def __repr__(self) -> str:
         policy = self._decider.policy
@@ -354,11 +348,6 @@ class NoLimiter:
         self.decision_clock: Clock = clock or SYSTEM_CLOCK
 
     limit = UNLIMITED
-
-    @property
-    def time(self) -> Clock:
-        """The former name of `decision_clock`."""
-        return self.decision_clock
 
     def _result(self) -> RateLimit:
         return RateLimit(True, UNLIMITED, UNLIMITED, 0.0, 0.0, self.decision_clock.now())
