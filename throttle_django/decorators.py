@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponseBase
 from throttle_core.errors import ConfigError
 from throttle_core.http import (
     GLOBAL,
+    PASS,
     Decision,
     RequestLimiter,
     RequestView,
@@ -197,6 +198,7 @@ def decide_view(
     configuration = conf.configuration()
     limiter = configuration.limiter
     if own is None or not limiter.enabled:
+        _published_once(request)
         return None
     hard, decision = own.check(limiter, request_view(request, limiter))
     combined = _publish(request, limiter, decision)
@@ -211,10 +213,18 @@ async def adecide_view(
     configuration = conf.configuration()
     limiter = configuration.limiter
     if own is None or not limiter.enabled:
+        _published_once(request)
         return None
     hard, decision = await own.acheck(limiter, request_view(request, limiter, is_async=True))
     combined = _publish(request, limiter, decision)
     return None if hard.allowed else await arefusal(request, combined, configuration, sender)
+
+
+def _published_once(request: HttpRequest) -> None:
+    """Give the view `request.throttle` (None) when nothing was decided, so a view typed
+    `ThrottledRequest` may read it whether limiting is on or off."""
+    if not hasattr(request, "throttle"):
+        publish(request, PASS)
 
 
 def _publish(request: HttpRequest, limiter: RequestLimiter, decision: Decision) -> Decision:

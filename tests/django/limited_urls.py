@@ -16,6 +16,7 @@ urlpatterns = [
     path("shared-two/", views.shared_two),
     path("stacked/", views.stacked),
     path("soft/", views.soft),
+    path("typed/", views.typed),
     path("posts/", views.posts_only),
     path("plan/", views.by_plan),
     path("per-user/", views.per_user),

@@ -89,6 +89,14 @@ def test_block_false(middleware: list[str]) -> None:
     assert contents == [b"fine", b"slow down"]
 
 
+@BOTH
+def test_request_throttle_is_always_set_even_when_limiting_is_off(middleware: list[str]) -> None:
+    with settings(middleware):
+        assert Client().get("/typed/").content == b"True"
+    with settings(middleware, ENABLED=False):
+        assert [Client().get("/typed/").content for _ in range(2)] == [b"none", b"none"]
+
+
 def test_without_middleware_global_limits_do_not_apply_but_view_limits_do() -> None:
     with settings(WITHOUT_MIDDLEWARE, LIMITS=["1/minute"]):
         client = Client()

@@ -10,7 +10,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 
 from throttle_core.http import Decision
-from throttle_django import exempt, limit
+from throttle_django import ThrottledRequest, exempt, limit
 
 SEEN: list[Any] = []
 """What the views saw of their requests (`request.throttle`, whether `request.user` was
@@ -74,6 +74,12 @@ def soft(request: HttpRequest) -> HttpResponse:
     if decision is not None and not decision.allowed:
         return HttpResponse("slow down", status=200)
     return HttpResponse("fine")
+
+
+@limit("1/minute", id="typed")
+def typed(request: ThrottledRequest) -> HttpResponse:
+    """Reads `request.throttle` as its type says it is always there."""
+    return HttpResponse("none" if request.throttle is None else str(request.throttle.allowed))
 
 
 @limit("1/minute", id="posts", methods=["POST"])
