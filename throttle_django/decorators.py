@@ -115,7 +115,7 @@ class Covered(NamedTuple):
         return cls(
             name,
             sender,
-            GLOBAL if global_limits and not hard else ViewLimits(hard, name, global_limits),
+            ViewLimits.of(hard, name, global_limits),
             ViewLimits(soft, name, False) if soft else None,
             tuple(limits),
             frozenset(key if isinstance(key, str | None) else "callable" for key in keys),

@@ -178,7 +178,7 @@ def endpoint_limits(
         limits=taken,
         deferred=deferred,
         exempt=not global_limits,
-        view=GLOBAL if global_limits and not taken else ViewLimits(taken, endpoint, global_limits),
+        view=ViewLimits.of(taken, endpoint, global_limits),
         peeks=tuple(ViewLimits((limit,), endpoint, False, peek=True) for limit in deferred),
         counts=tuple(ViewLimits((limit,), endpoint, False) for limit in deferred),
     )

@@ -230,3 +230,14 @@ def test_failures_are_logged_once_then_a_line_a_minute(caplog: pytest.LogCapture
         requests.check(GET)
         assert len(caplog.records) == 3
         assert caplog.records[2].exc_info is not None
+
+
+def test_a_view_without_limits_of_its_own_is_checked_as_the_global_rules_alone() -> None:
+    from throttle_core.http import GLOBAL
+
+    limit = ViewLimit("1/minute")
+    assert ViewLimits.of((), "app.views.home", True) is GLOBAL
+    assert ViewLimits.of((), "app.views.home", False) == ViewLimits((), "app.views.home", False)
+    assert ViewLimits.of((limit,), "app.views.home", True) == ViewLimits(
+        (limit,), "app.views.home", True
+    )

@@ -134,6 +134,14 @@ class ViewLimits(NamedTuple):
     global_limits: bool = True
     peek: bool = False
 
+    @classmethod
+    def of(cls, limits: tuple[ViewLimit, ...], name: str, global_limits: bool) -> ViewLimits:
+        """What a view with `limits` is checked against: `GLOBAL` itself when it has none and
+        the global rules apply (checks of `GLOBAL` take the request limiter's fast path)."""
+        if global_limits and not limits:
+            return GLOBAL
+        return cls(limits, name, global_limits)
+
 
 GLOBAL = ViewLimits()
 """The global rules alone: what a request with no view limits is checked against."""
