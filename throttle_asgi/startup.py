@@ -20,14 +20,14 @@ LAZY_BUILDERS = frozenset({"build_middleware_stack"})
 """The methods in which Starlette and FastAPI build an app's middleware stack."""
 
 
-def built_lazily(depth: int = 2) -> bool:
-    """Whether the constructor `depth` frames up was called by an app building its middleware
-    stack (rather than by the application's own code)."""
-    try:
-        caller = sys._getframe(depth)
-    except ValueError:
-        return False
-    return caller.f_code.co_name in LAZY_BUILDERS
+def built_lazily() -> bool:
+    """Whether the middleware's constructor (the caller of this function) was called by an
+    app building its middleware stack rather than by the application's own code; the
+    constructors of subclasses calling `super().__init__` are looked through."""
+    frame = sys._getframe(1).f_back
+    while frame is not None and frame.f_code.co_name == "__init__":
+        frame = frame.f_back
+    return frame is not None and frame.f_code.co_name in LAZY_BUILDERS
 
 
 async def fail_start_up(error: ConfigError, scope: Scope, receive: Receive, send: Send) -> None:

@@ -38,6 +38,21 @@ def test_bad_options_fail_the_lifespan_start_up(kind: type[Starlette]) -> None:
         assert client.get("/").status_code == 200
 
 
+class Subclassed(RateLimitMiddleware):
+    def __init__(self, app: object, **options: object) -> None:
+        super().__init__(app, **options)  # type: ignore[arg-type]
+
+
+def test_a_subclass_fails_the_start_up_the_same_way() -> None:
+    app = Starlette(
+        routes=[Route("/", hello)], middleware=[Middleware(Subclassed, limits=["1 per fortnight"])]
+    )
+    with pytest.raises(ConfigError, match=r"RateLimitMiddleware: .*'fortnight'"), TestClient(app):
+        pass
+    with pytest.raises(ConfigError, match=r"^period of limit .*fortnight"):
+        Subclassed(Starlette(), limits=["1 per fortnight"])
+
+
 async def test_uvicorn_in_its_default_lifespan_mode_refuses_to_start(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
