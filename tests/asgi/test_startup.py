@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 import uvicorn
@@ -16,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from starlette.types import ASGIApp
 
 from throttle_asgi import RateLimitMiddleware
 from throttle_core import ConfigError
@@ -39,8 +41,8 @@ def test_bad_options_fail_the_lifespan_start_up(kind: type[Starlette]) -> None:
 
 
 class Subclassed(RateLimitMiddleware):
-    def __init__(self, app: object, **options: object) -> None:
-        super().__init__(app, **options)  # type: ignore[arg-type]
+    def __init__(self, app: ASGIApp, /, **options: Any) -> None:
+        super().__init__(app, **options)
 
 
 def test_a_subclass_fails_the_start_up_the_same_way() -> None:
