@@ -17,13 +17,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 from benchmarks.adapters.base import POLICIES
 from benchmarks.adapters.throttle_suite import config
 from benchmarks.record import Row, fresh_key
 from benchmarks.settings import Services, Settings
 from benchmarks.timing import Sample, interleaved, throughput
+from example_projects.django_site.databases import database, scratch_database
 
 LIMIT = 10**9
 PERIOD = 3600
@@ -44,24 +44,6 @@ def run(settings: Settings, services: Services) -> list[Row]:
     return rows
 
 
-def database_url(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def django_database(url: str) -> dict[str, Any]:
-    """Django's DATABASES entry for a `postgresql://user[:password]@host[:port]/name` URL."""
-    parts = urlsplit(url)
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": parts.path.lstrip("/"),
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
-    }
-
-
 def measure(postgres_url: str, sqlite_path: Path, hits: int, repeats: int) -> list[Row]:
     """Configure Django on the two databases, migrate them and time every contender."""
     import django
@@ -72,7 +54,7 @@ def measure(postgres_url: str, sqlite_path: Path, hits: int, repeats: int) -> li
         SECRET_KEY="bench",
         INSTALLED_APPS=["throttle_django"],
         DATABASES={
-            "default": django_database(postgres_url),
+            "default": database(postgres_url),
             "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(sqlite_path)},
         },
         USE_TZ=True,
@@ -125,27 +107,15 @@ def measure(postgres_url: str, sqlite_path: Path, hits: int, repeats: int) -> li
 
 
 def main(argv: Sequence[str]) -> int:
-    import psycopg
-    from psycopg import sql
-
     postgres_url, namespace, hits, repeats = argv
-    name = f"{namespace}_django"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            rows = measure(
-                database_url(postgres_url, name), Path(folder) / "bench.sqlite3",
-                int(hits), int(repeats),
-            )  # fmt: skip
-            from django.db import connections
+    with (
+        scratch_database(postgres_url, f"{namespace}_django") as url,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        rows = measure(url, Path(folder) / "bench.sqlite3", int(hits), int(repeats))
+        from django.db import connections
 
-            connections.close_all()
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        connections.close_all()
     sys.stdout.write("\n" + json.dumps([row.to_dict() for row in rows]) + "\n")
     return 0
 

@@ -17,11 +17,8 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from django.core.exceptions import ImproperlyConfigured
-
+from example_projects.django_site.databases import database
 from example_projects.environment import throttle_settings
 
 DEFAULT_DATABASE = Path(tempfile.gettempdir()) / "throttle-django-site.sqlite3"
@@ -44,34 +41,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "throttle_django.middleware.RateLimitMiddleware",
 ]
-
-
-def database(value: str) -> dict[str, Any]:
-    """The `DATABASES` entry `DJANGO_SITE_DATABASE`'s value names: a `postgresql://` URL or a
-    SQLite file's path; any other URL is an error naming the variable."""
-    parts = urlsplit(value)
-    if parts.scheme in ("postgresql", "postgres"):
-        name = unquote(parts.path.lstrip("/"))
-        if not name:
-            raise ImproperlyConfigured(f"DJANGO_SITE_DATABASE names no database: {value!r}")
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": name,
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-            # Each worker keeps its connection instead of opening one per request.
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-        }
-    if "://" in value:
-        raise ImproperlyConfigured(
-            f"DJANGO_SITE_DATABASE must be a SQLite file's path or a postgresql:// URL, "
-            f"got {value!r}"
-        )
-    # Several workers write the counters: let a writer wait for the lock.
-    return {"ENGINE": "django.db.backends.sqlite3", "NAME": value, "OPTIONS": {"timeout": 20}}
 
 
 DATABASES = {"default": database(os.environ.get("DJANGO_SITE_DATABASE", str(DEFAULT_DATABASE)))}

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 
 from example_projects.django_site import settings as site_settings
+from example_projects.django_site.databases import database
 
 SITE = {
     "ROOT_URLCONF": "example_projects.django_site.urls",
@@ -73,15 +74,15 @@ def test_throttle_rules_from_the_environment_replace_the_login_rule(
 
 
 def test_the_site_database_is_a_sqlite_path_or_a_postgresql_url() -> None:
-    postgres = site_settings.database("postgresql://site:p%40ss@127.0.0.1:5433/site_db")
+    postgres = database("postgresql://site:p%40ss@127.0.0.1:5433/site_db")
     assert postgres["ENGINE"] == "django.db.backends.postgresql"
     assert (postgres["NAME"], postgres["USER"], postgres["PASSWORD"]) == ("site_db", "site", "p@ss")
     assert (postgres["HOST"], postgres["PORT"]) == ("127.0.0.1", "5433")
-    sqlite = site_settings.database("/tmp/site.sqlite3")
+    sqlite = database("/tmp/site.sqlite3")
     assert (sqlite["ENGINE"], sqlite["NAME"]) == ("django.db.backends.sqlite3", "/tmp/site.sqlite3")
 
 
 @pytest.mark.parametrize("value", ["mysql://root@127.0.0.1/site", "postgresql://127.0.0.1"])
 def test_a_bad_site_database_names_the_variable(value: str) -> None:
     with pytest.raises(ImproperlyConfigured, match="DJANGO_SITE_DATABASE"):
-        site_settings.database(value)
+        database(value)

@@ -12,13 +12,12 @@ import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
-import psycopg
 import pytest
 import redis
-from psycopg import sql
 
+from example_projects.django_site.databases import scratch_database
 from example_projects.server import ROOT, Server
 from tests.e2e.harness import DJANGO, FRAMEWORKS, WORKERS, Framework, Serve, environment, running
 from tests.redis_support import RedisServer, cluster_url, delete_keys, redis_cluster, redis_servers
@@ -78,13 +77,7 @@ def site_database(postgres_url: str) -> Iterator[str]:
     """The URL of a PostgreSQL database created for this test, with the Django site's
     `throttle_django` tables and decision function migrated into it; dropped after the test
     (its servers stopped by then: any connection left is closed by force)."""
-    name = private_name()
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        # template0 takes no connections, so no one else's session can block the copy.
-        create = sql.SQL("CREATE DATABASE {} TEMPLATE template0")
-        admin.execute(create.format(sql.Identifier(name)))
-    try:
-        url = urlunsplit(urlsplit(postgres_url)._replace(path=f"/{name}", query=""))
+    with scratch_database(postgres_url, private_name()) as url:
         migrate = [sys.executable, "-m", "django", "migrate", "throttle_django", "--verbosity", "0"]
         variables = {**os.environ, **environment(DJANGO, {"DJANGO_SITE_DATABASE": url})}
         subprocess.run(
@@ -96,10 +89,6 @@ def site_database(postgres_url: str) -> Iterator[str]:
             timeout=60,
         )
         yield url
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            admin.execute(drop.format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
