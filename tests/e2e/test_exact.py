@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 
 from tests.e2e.conftest import STORAGES
@@ -75,3 +76,9 @@ def test_a_burst_across_the_workers_admits_exactly_the_limit_for_each_policy(
             answers = burst(server.url, [Request(headers={header: client})] * BURST)
             workers |= check_burst(name, answers)
     assert len(workers) >= 2, "the bursts were spread over several workers"
+    if "DJANGO_SITE_DATABASE" in storage:
+        with psycopg.connect(storage["DJANGO_SITE_DATABASE"]) as database:
+            ids = {row[0] for row in database.execute("SELECT id FROM throttle_django_state")}
+        assert {i.rpartition(":")[2] for i in ids} >= {f"client-of-{n}" for n in POLICIES}, (
+            "the counters live in the site's PostgreSQL database"
+        )
