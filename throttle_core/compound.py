@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from throttle_core.errors import ConfigError, ReserveNotSupported
-from throttle_core.limiter import Effect, Limiter, NoLimiter, Program, arun, check_tokens, run
+from throttle_core.limiter import Limiter, NoLimiter, check_tokens
+from throttle_core.programs import Effect, Program, arun, run
 from throttle_core.result import RateLimit, Reservation
 
 

@@ -10,17 +10,17 @@ the state id `RateLimiterFactory(config, storage).create(key)` uses.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from throttle_core.aio import call_async, call_sync
 from throttle_core.clock import Clock, SystemClock
 from throttle_core.duration import describe_seconds as seconds
 from throttle_core.errors import ConfigError
 from throttle_core.factory import RateLimiterFactory, normalize_config, resolve_storage
 from throttle_core.ids import state_id
 from throttle_core.policies import SPECS, StateBase, state_from_dict
+from throttle_core.programs import Program, arun, calling, run
 from throttle_core.result import RateLimit
 from throttle_core.storage.memory import InMemoryStorage
 
@@ -217,50 +217,23 @@ def _now(clock: Clock | None) -> float:
     return time.time() if clock is None else clock.now()
 
 
-T = TypeVar("T")
-Call = tuple[object, str, tuple[Any, ...]]
-"""One step of a counter operation: call `name(*args)` on an object (a storage, a limiter),
-in whichever world the operation runs (`call_sync` or `call_async`)."""
-Operation = Generator[Call, Any, T]
-
-
-def _run(operation: Operation[T]) -> T:
-    reply: Any = None
-    while True:
-        try:
-            target, name, args = operation.send(reply)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        reply = call_sync(target, name, *args)
-
-
-async def _arun(operation: Operation[T]) -> T:
-    reply: Any = None
-    while True:
-        try:
-            target, name, args = operation.send(reply)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        reply = await call_async(target, name, *args)
-
-
 def _inspection(
     storage: Any, id: str, key: str | None, config: Config | None, clock: Clock | None
-) -> Operation[CounterReport]:
+) -> Program[CounterReport]:
     storage, sid, normalized = _prepare(storage, id, key, config)
     notes: list[str] = []
-    state = _decoded((yield storage, "fetch", (sid,)), notes)
+    state = _decoded((yield calling(storage, "fetch", sid)), notes)
     normalized = normalized or _implied_config(id, state)
     if normalized is None:
         return _report(id, key, sid, state, None, None, _now(clock), notes)
-    peek = yield _peeker(storage, state, normalized, clock).create(key), "consume", (0,)
+    peek = yield calling(_peeker(storage, state, normalized, clock).create(key), "consume", 0)
     return _report(id, key, sid, state, normalized, peek, peek.now, notes)
 
 
-def _reset(storage: Any, id: str, key: str | None) -> Operation[bool]:
+def _reset(storage: Any, id: str, key: str | None) -> Program[bool]:
     storage, sid, _ = _prepare(storage, id, key, None)
-    found = _decoded((yield storage, "fetch", (sid,)), []) is not None
-    yield storage, "delete", (sid,)
+    found = _decoded((yield calling(storage, "fetch", sid)), []) is not None
+    yield calling(storage, "delete", sid)
     return found
 
 
@@ -275,7 +248,7 @@ def inspect_counter(
     """Report the counter of config `id` and `key` in `storage`. With `config` (or a stored
     token bucket, which carries its limit) the report holds a peek at it under that limit,
     taken on the storage's own time as a limiter's decision would be; nothing is changed."""
-    return _run(_inspection(storage, id, key, config, clock))
+    return run(_inspection(storage, id, key, config, clock))
 
 
 async def ainspect_counter(
@@ -287,18 +260,18 @@ async def ainspect_counter(
     clock: Clock | None = None,
 ) -> CounterReport:
     """Async twin of `inspect_counter`."""
-    return await _arun(_inspection(storage, id, key, config, clock))
+    return await arun(_inspection(storage, id, key, config, clock))
 
 
 def reset_counter(storage: Any, id: str, key: str | None = None) -> bool:
     """Delete the counter of config `id` and `key` (it is full again); return whether a live
     state was stored."""
-    return _run(_reset(storage, id, key))
+    return run(_reset(storage, id, key))
 
 
 async def areset_counter(storage: Any, id: str, key: str | None = None) -> bool:
     """Async twin of `reset_counter`."""
-    return await _arun(_reset(storage, id, key))
+    return await arun(_reset(storage, id, key))
 
 
 def _cleanable(storage: Any, method: str) -> Any:

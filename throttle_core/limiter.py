@@ -2,15 +2,14 @@
 
 Every operation is written once. An atomic storage decides in one call (`consume` or
 `aconsume`: that call is all the two shells do differently). Any other storage is driven
-as lock → fetch → decide → save → unlock by a sans-IO program: a generator that yields each
-storage or lock call it needs as an `Effect` and receives its outcome; `run` performs the
-effects in sync code and `arun` awaits them.
+as lock → fetch → decide → save → unlock by a sans-IO program (`throttle_core.programs`),
+run by `run` in sync code and by `arun` in async code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator, Mapping
-from typing import Any, Generic, NamedTuple, TypeVar, overload
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar, overload
 
 from throttle_core.aio import call_async, call_sync
 from throttle_core.clock import Clock, SystemClock
@@ -18,6 +17,7 @@ from throttle_core.errors import MaxWaitDurationExceeded, ReserveNotSupported
 from throttle_core.locks.base import DEFAULT_TIMEOUT, DEFAULT_TTL, aacquire_within, acquire_within
 from throttle_core.locks.local import LocalLock
 from throttle_core.policies import UNLIMITED, LimiterPolicy, StateBase
+from throttle_core.programs import Effect, Program, arun, calling, run
 from throttle_core.result import RateLimit, Reservation
 from throttle_core.storage.base import is_atomic
 from throttle_core.storage.decoding import dropped, usable_state
@@ -27,53 +27,6 @@ SHARED_LOCAL_LOCK = LocalLock()
 """The lock used for storages without an atomic consume when no lock is given."""
 SYSTEM_CLOCK = SystemClock()
 """The clock of limiters given none (stateless, so one serves them all)."""
-
-
-class Effect(NamedTuple):
-    """One I/O step of a program: `sync(*args)` in sync code, `await aio(*args)` in async."""
-
-    sync: Callable[..., Any]
-    aio: Callable[..., Awaitable[Any]]
-    args: tuple[Any, ...]
-
-
-Program = Generator[Effect, Any, T]
-
-
-def calling(target: object, method: str, *args: Any) -> Effect:
-    """The effect of calling `target.<method>(*args)` (its `a<method>` twin in async code)."""
-    return Effect(call_sync, call_async, (target, method, *args))
-
-
-def run(program: Program[T]) -> T:
-    """Perform `program`'s effects in order, in sync code; an effect's error is raised inside
-    the program, where it may be handled."""
-    try:
-        effect = next(program)
-        while True:
-            try:
-                outcome = effect.sync(*effect.args)
-            except Exception as error:
-                effect = program.throw(error)
-            else:
-                effect = program.send(outcome)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-
-
-async def arun(program: Program[T]) -> T:
-    """Async twin of `run`: each effect awaited."""
-    try:
-        effect = next(program)
-        while True:
-            try:
-                outcome = await effect.aio(*effect.args)
-            except Exception as error:
-                effect = program.throw(error)
-            else:
-                effect = program.send(outcome)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
 
 
 def check_tokens(tokens: object, limit: int) -> int:
