@@ -198,12 +198,7 @@ class AppThrottle:
                 counted = self.limiter.check(view, count)
                 taken = peeked if counted.status == 503 else counted
             parts.append(taken)
-        reports = tuple(
-            (quota, result if result.accepted else result._replace(accepted=True))
-            for part in parts
-            for quota, result in part.reports
-        )
-        return self.limiter.describe(reports) if reports else decision
+        return self.limiter.let_through(parts)
 
 
 class Throttle:

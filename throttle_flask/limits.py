@@ -122,18 +122,21 @@ class Declared:
 
 class EndpointLimits(NamedTuple):
     """What covers one endpoint: whether the global limits do, the declared limits taken
-    before the view, and those with `deduct_when`, settled after the response. `exempt` says
-    an `exempt` mark dropped limits declared outside it. `view` is what the check before the
-    view decides; `peeks` and `counts` what each `deduct_when` limit decides before the view
-    (a peek) and after the response (a count)."""
+    before the view, and those with `deduct_when`, settled after the response. `exempt` (no
+    global limits) says an `exempt` mark dropped limits declared outside it. `view` is what
+    the check before the view decides; `peeks` and `counts` what each `deduct_when` limit
+    decides before the view (a peek) and after the response (a count)."""
 
     global_limits: bool
     limits: tuple[FlaskLimit, ...] = ()
     deferred: tuple[FlaskLimit, ...] = ()
-    exempt: bool = False
     view: ViewLimits = GLOBAL
     peeks: tuple[ViewLimits, ...] = ()
     counts: tuple[ViewLimits, ...] = ()
+
+    @property
+    def exempt(self) -> bool:
+        return not self.global_limits
 
 
 NOT_ROUTED = EndpointLimits(True)
@@ -177,7 +180,6 @@ def endpoint_limits(
         global_limits=global_limits,
         limits=taken,
         deferred=deferred,
-        exempt=not global_limits,
         view=ViewLimits.of(taken, endpoint, global_limits),
         peeks=tuple(ViewLimits((limit,), endpoint, False, peek=True) for limit in deferred),
         counts=tuple(ViewLimits((limit,), endpoint, False) for limit in deferred),

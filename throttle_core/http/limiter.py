@@ -325,6 +325,17 @@ class RequestLimiter:
             return self.render(reports, reports[0][1])
         return self.render(reports, combine([result for _, result in reports]))
 
+    def let_through(self, parts: Sequence[Decision]) -> Decision:
+        """One decision describing every limit of `parts` for a request that was let through
+        (a limit counted only after the response, as Flask's `deduct_when` does, is shown as
+        it now stands but never as refusing a request already served)."""
+        reports = tuple(
+            (quota, result if result.accepted else result._replace(accepted=True))
+            for part in parts
+            for quota, result in part.reports
+        )
+        return self.describe(reports) if reports else parts[0]
+
     def combine(self, earlier: Decision | None, decision: Decision) -> Decision:
         """`decision` for a request that `earlier` (another check's, already taken; None or
         `PASS` when none applied) covered too: its headers describe the limits of both, so a
