@@ -1,8 +1,9 @@
 """RedisLock: one lock shared by every process that talks to the same Redis server.
 
-The lock logic is written once, sans-IO, as plans: generators that yield the Redis steps they
-need (claim the key on the servers, free it, pause) and receive the replies. `run` and `arun`
-are the two I/O shells; `Redlock` (locks/redlock.py) runs the same plans over several servers.
+The lock logic is written once, sans-IO, as programs (throttle_core.programs): generators that
+yield the Redis steps they need (claim the key on the servers, free it, pause) and receive the
+replies, run by the same `run` and `arun` as the limiter's. `Redlock` (locks/redlock.py) runs
+the same programs over several servers.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from itertools import count
 from types import MappingProxyType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from throttle_core.errors import ConfigError, LockError
 from throttle_core.locks.base import (
@@ -28,11 +29,10 @@ from throttle_core.locks.base import (
     check_flag,
     check_seconds,
 )
+from throttle_core.programs import Effect, Program, arun, run
 from throttle_core.redis_clients import RedisError, is_async_client
 
 log = logging.getLogger("throttle_core.locks")
-
-T = TypeVar("T")
 
 RELEASE_SCRIPT = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -71,17 +71,6 @@ class Claim:
         """Freeing everywhere what this claim may have taken, as an interrupted claim must, so
         that it does not block everyone else for its whole ttl."""
         return Free(self.name, self.token)
-
-
-@dataclass(frozen=True, slots=True)
-class Pause:
-    """Wait before the next attempt."""
-
-    seconds: float
-
-
-Step = Claim | Free | Pause
-Plan = Generator[Step, Any, T]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +126,7 @@ def targets(step: Claim | Free, servers: Sequence[Server]) -> Sequence[Server]:
 
 
 def outcome(server: Server, step: Claim | Free) -> Any:
-    """The server's reply, or the error it failed with (a plan decides what an error means)."""
+    """The server's reply, or the error it failed with (a program decides what an error means)."""
     try:
         return server.call(step)
     except SERVER_ERRORS as error:
@@ -151,46 +140,37 @@ async def aoutcome(server: Server, step: Claim | Free) -> Any:
         return error
 
 
-def run(servers: Sequence[Server], plan: Plan[T]) -> T:
-    """Carry out `plan` with blocking calls, one server after the other."""
-    reply: Any = None
-    while True:
-        try:
-            step = plan.send(reply)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        if isinstance(step, Pause):
-            time.sleep(step.seconds)
-            reply = None
-            continue
-        try:
-            reply = [outcome(server, step) for server in targets(step, servers)]
-        except BaseException:
-            if isinstance(step, Claim):
-                for server in servers:
-                    outcome(server, step.undone())
-            raise
+def ask(servers: Sequence[Server], step: Claim | Free) -> list[Any]:
+    """Send `step` to its servers one after the other: their outcomes in server order. A claim
+    interrupted midway is freed everywhere before the interruption goes on."""
+    try:
+        return [outcome(server, step) for server in targets(step, servers)]
+    except BaseException:
+        if isinstance(step, Claim):
+            for server in servers:
+                outcome(server, step.undone())
+        raise
 
 
-async def arun(servers: Sequence[Server], plan: Plan[T]) -> T:
-    """Carry out `plan` on the event loop, asking all servers of a step at once."""
-    reply: Any = None
-    while True:
-        try:
-            step = plan.send(reply)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        if isinstance(step, Pause):
-            await asyncio.sleep(step.seconds)
-            reply = None
-            continue
-        try:
-            reply = await asyncio.gather(*(aoutcome(s, step) for s in targets(step, servers)))
-        except BaseException:
-            if isinstance(step, Claim):
-                undone = step.undone()
-                await asyncio.shield(asyncio.gather(*(aoutcome(s, undone) for s in servers)))
-            raise
+async def aask(servers: Sequence[Server], step: Claim | Free) -> list[Any]:
+    """Async twin of `ask`: all servers of a step asked at once."""
+    try:
+        return await asyncio.gather(*(aoutcome(s, step) for s in targets(step, servers)))
+    except BaseException:
+        if isinstance(step, Claim):
+            undone = step.undone()
+            await asyncio.shield(asyncio.gather(*(aoutcome(s, undone) for s in servers)))
+        raise
+
+
+def on(servers: Sequence[Server], step: Claim | Free) -> Effect:
+    """The effect of sending `step` to `servers`."""
+    return Effect(ask, aask, (servers, step))
+
+
+def pause(seconds: float) -> Effect:
+    """The effect of waiting `seconds` before the next attempt."""
+    return Effect(time.sleep, asyncio.sleep, (seconds,))
 
 
 class ServerLock(LockBase):
@@ -237,21 +217,21 @@ class ServerLock(LockBase):
         """Take the lock for `key` for `ttl` seconds, waiting up to `timeout` (default: the
         lock's) for its holder to let go; False if it could not be taken in that time."""
         self._refuse_async_clients("acquire")
-        return run(self.servers, self._acquire(key, ttl, timeout))
+        return run(self._acquire(key, ttl, timeout))
 
     async def aacquire(
         self, key: str, ttl: float = DEFAULT_TTL, *, timeout: float | None = None
     ) -> bool:
-        return await arun(self.servers, self._acquire(key, ttl, timeout))
+        return await arun(self._acquire(key, ttl, timeout))
 
     def release(self, key: str) -> None:
         """Give up the lock this thread or task holds for `key`. `LockError` if it holds none;
         a lock that expired before its release is logged (`LockError` with raise_on_lost)."""
         self._refuse_async_clients("release")
-        run(self.servers, self._release(key))
+        run(self._release(key))
 
     async def arelease(self, key: str) -> None:
-        await arun(self.servers, self._release(key))
+        await arun(self._release(key))
 
     def validity(self, key: str) -> float:
         """Seconds this thread or task can still count on holding `key` (0 if it holds none),
@@ -267,7 +247,7 @@ class ServerLock(LockBase):
                 f"use `await {kind}.a{method}(...)` (or give the lock a redis.Redis client)"
             )
 
-    def _acquire(self, key: str, ttl: float, timeout: float | None) -> Plan[bool]:
+    def _acquire(self, key: str, ttl: float, timeout: float | None) -> Program[bool]:
         ttl = check_seconds(ttl, "ttl")
         drift = ttl * self.drift_factor + CLOCK_SLACK
         if ttl <= drift:
@@ -277,25 +257,27 @@ class ServerLock(LockBase):
         deadline = time.monotonic() + wait
         for delay in backoff_delays():
             started = time.monotonic()
-            replies = yield claim
+            replies = yield on(self.servers, claim)
             valid_until = started + ttl - drift
             granted = sum(reply is True for reply in replies)
             if granted >= self.quorum and time.monotonic() < valid_until:
                 self._own(key, Held(claim.token, valid_until))
                 return True
             maybe_ours = tuple(i for i, reply in enumerate(replies) if reply is not None)
-            freed = (yield Free(claim.name, claim.token, maybe_ours)) if maybe_ours else []
+            freed = []
+            if maybe_ours:
+                freed = yield on(self.servers, Free(claim.name, claim.token, maybe_ours))
             self._check([*replies, *freed])
             if time.monotonic() + delay > deadline:
                 self._log_failures(key, replies)
                 return False
-            yield Pause(delay)
+            yield pause(delay)
         raise AssertionError("backoff_delays() never ends")  # pragma: no cover
 
-    def _release(self, key: str) -> Plan[None]:
+    def _release(self, key: str) -> Program[None]:
         held = self._disown(key)
         name = self.prefix + key
-        replies = yield Free(name, held.token)
+        replies = yield on(self.servers, Free(name, held.token))
         self._check(replies)
         freed = sum(reply == 1 for reply in replies)
         if freed >= self.quorum:
