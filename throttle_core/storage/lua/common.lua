@@ -48,6 +48,18 @@ local function text(x)
   return format('%.17g', x)
 end
 
+-- The text of a window start: the stored text when the start is the stored one (`first`,
+-- `first_text`), the clock's when it is now, else `text(start)`; so a start is never
+-- re-rounded on its way back to storage.
+local function start_as_text(start, first, first_text)
+  if start == first and first_text then
+    return first_text
+  elseif start == now then
+    return clock
+  end
+  return text(start)
+end
+
 -- Python's round(): to the nearest integer, ties to even.
 local function round_half_even(x)
   local f = floor(x)

@@ -101,12 +101,7 @@ else
   start, hits = first + shift * interval, tail(booked, shift)
 end
 
-local start_text = clock
-if start == first and first_text then
-  start_text = first_text
-elseif start ~= now then
-  start_text = text(start)
-end
+local start_text = start_as_text(start, first, first_text)
 
 -- The counts as stored ("3,0,2") and as replied ("3 0 2").
 local function counts()

@@ -82,12 +82,7 @@ local function wait_for(n)
   return 0
 end
 
-local start_text = clock
-if start == first and first_text then
-  start_text = first_text
-elseif start ~= now then
-  start_text = text(start)
-end
+local start_text = start_as_text(start, first, first_text)
 
 local function save(state_head)
   store(state_head .. start_text .. ',"previous":' .. format('%d', previous) .. ',"current":'
