@@ -15,7 +15,7 @@ from throttle_asgi.middleware import problem_response
 from throttle_asgi.scope import DECISION, request_view
 from throttle_core.clock import Clock
 from throttle_core.errors import ConfigError
-from throttle_core.http import Decision, KeySpec, RequestLimiter, ViewLimit, ViewLimits
+from throttle_core.http import Decision, KeySpec, Options, RequestLimiter, ViewLimit, ViewLimits
 from throttle_core.http.options import ViewOptionKeywords
 from throttle_core.http.views import CostFunction, LimitFunction
 
@@ -52,8 +52,11 @@ class RouteLimit:
     limit has an `id`, which names one counter shared by every route using it. The other
     options are the shared ones of `RateLimitMiddleware` but `limits` and `rules`; `storage`
     (a storage or URL; default: in memory, per dependency) may be the middleware's own storage
-    object. Behind `RateLimitMiddleware`, the response's headers describe the middleware's
-    limits and this one together. Options are validated when the dependency is made.
+    object. `options` takes them all at once from an `Options` (the middleware's, as
+    `read_settings(settings).options` gives them; its limits and rules stay the middleware's),
+    with keywords given beside it taking precedence. Behind `RateLimitMiddleware`, the
+    response's headers describe the middleware's limits and this one together. Options are
+    validated when the dependency is made.
     """
 
     def __init__(
@@ -64,18 +67,21 @@ class RouteLimit:
         methods: Iterable[str] | str | None = None,
         cost: "int | CostFunction" = 1,
         id: str | None = None,
+        options: Options | None = None,
         clock: Clock | None = None,
-        **options: "Unpack[ViewOptionKeywords]",
+        **keywords: "Unpack[ViewOptionKeywords]",
     ) -> None:
         for name in ("limits", "rules"):
-            if name in options:
+            if name in keywords:
                 raise ConfigError(
                     f"RouteLimit takes no {name}: it is one limit; give global limits to "
                     "RateLimitMiddleware"
                 )
         self.limit = ViewLimit(limit, key=key, methods=methods, cost=cost, id=id)
         self.limits = (self.limit,)
-        self.limiter = RequestLimiter(clock=clock, **options)
+        if options is not None:
+            options = options.replace(limits=(), rules=())
+        self.limiter = RequestLimiter(options, clock=clock, **keywords)
         self.storage = self.limiter.storage
 
     async def __call__(self, request: Request, response: Response) -> None:

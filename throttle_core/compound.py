@@ -10,15 +10,28 @@ from throttle_core.programs import Effect, Program, arun, run
 from throttle_core.result import RateLimit, Reservation
 
 
+def _members(limiters: object) -> tuple[Limiter | NoLimiter, ...]:
+    """The limiters of a compound, checked: a non-empty list of `Limiter`s."""
+    if not isinstance(limiters, Sequence) or isinstance(limiters, str):
+        raise ConfigError(f"a compound limiter takes a list of limiters, got {limiters!r:.100}")
+    if not limiters:
+        raise ConfigError("a compound limiter needs at least one limiter, got none")
+    for member in limiters:
+        if not isinstance(member, Limiter | NoLimiter):
+            raise ConfigError(
+                "a compound limiter's members must be Limiters (factory.create(key)), "
+                f"got {member!r:.100}"
+            )
+    return tuple(limiters)
+
+
 class CompoundLimiter:
     """All members must accept. A refusal gives back what the others took in the same call,
     and reports the longest retry among the refusing members; `members` of the result hold
     each member's own decision, in order."""
 
     def __init__(self, limiters: Sequence[Limiter | NoLimiter]) -> None:
-        if not limiters:
-            raise ConfigError("a compound limiter needs at least one limiter, got none")
-        self.limiters = tuple(limiters)
+        self.limiters = _members(limiters)
 
     @property
     def limit(self) -> int:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from throttle_core.errors import ConfigError
+from throttle_core.messages import short
 
 UNITS: dict[str, float] = {
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
@@ -54,9 +55,9 @@ def parse_interval(value: object, field: str = "interval") -> float:
     else:
         raise ConfigError(f"{field} must be a number, timedelta or text, not {value!r}")
     if not seconds > 0:
-        raise ConfigError(f"{field} must be a positive duration, got {value!r:.60}")
+        raise ConfigError(f"{field} must be a positive duration, got {short(value)}")
     if not MIN_INTERVAL <= seconds <= MAX_INTERVAL:
-        raise ConfigError(f"{field} must be from 1 millisecond to 100 years, got {value!r:.60}")
+        raise ConfigError(f"{field} must be from 1 millisecond to 100 years, got {short(value)}")
     return seconds
 
 
@@ -66,11 +67,11 @@ def parse_count(value: object, field: str) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ConfigError(f"{field} must be a positive integer, got {value!r:.60}")
+            raise ConfigError(f"{field} must be a positive integer, got {short(value)}")
     if value < 1:
-        raise ConfigError(f"{field} must be at least 1, got {value!r}")
+        raise ConfigError(f"{field} must be at least 1, got {short(value)}")
     if value > MAX_COUNT:
-        raise ConfigError(f"{field} must be at most 2**53 ({MAX_COUNT}), got {_count(value)}")
+        raise ConfigError(f"{field} must be at most 2**53 ({MAX_COUNT}), got {short(value)}")
     return value
 
 
@@ -79,11 +80,6 @@ def _as_float(value: int) -> float:
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
-
-
-def _count(value: int) -> str:
-    """A count for a message: digits, or "about 10**N" for the very large."""
-    return str(value) if value < 10**30 else f"about 10**{math.floor(math.log10(value))}"
 
 
 def describe_interval(seconds: float) -> str:
@@ -169,7 +165,7 @@ class Rate:
                 parse_interval(value["interval"], f"{field}.interval"),
                 parse_count(value["amount"], f"{field}.amount"),
             )
-        raise ConfigError(f"{field} must be a dict, Rate or limit string, got {value!r}")
+        raise ConfigError(f"{field} must be a dict, Rate or limit string, got {short(value)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"interval": self.interval, "amount": self.amount}

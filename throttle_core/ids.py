@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from throttle_core.policies.base import short
+from throttle_core.messages import short
 
 MAX_PART_BYTES = 200
 _UNSAFE = re.compile(r"[^\x21-\x24\x26-\x39\x3b-\x7e]")

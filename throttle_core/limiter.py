@@ -16,6 +16,7 @@ from throttle_core.clock import Clock, SystemClock
 from throttle_core.errors import MaxWaitDurationExceeded, ReserveNotSupported
 from throttle_core.locks.base import DEFAULT_TIMEOUT, DEFAULT_TTL, aacquire_within, acquire_within
 from throttle_core.locks.local import LocalLock
+from throttle_core.messages import short
 from throttle_core.policies import UNLIMITED, LimiterPolicy, StateBase
 from throttle_core.programs import Effect, Program, arun, calling, run
 from throttle_core.result import RateLimit, Reservation
@@ -34,9 +35,9 @@ def check_tokens(tokens: object, limit: int) -> int:
     if type(tokens) is int and 0 <= tokens <= limit:
         return tokens
     if isinstance(tokens, bool) or not isinstance(tokens, int):
-        raise TypeError(f"tokens must be an int, got {tokens!r}")
+        raise TypeError(f"tokens must be an int, got {short(tokens)}")
     if tokens < 0 or tokens > limit:
-        raise ValueError(f"tokens must be between 0 and the limit {limit}, got {tokens}")
+        raise ValueError(f"tokens must be between 0 and the limit {limit}, got {short(tokens)}")
     return tokens
 
 

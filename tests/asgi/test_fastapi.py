@@ -17,7 +17,8 @@ from throttle_asgi import (
     exempt,
     rejection_handler,
 )
-from throttle_core import FrozenClock, InMemoryStorage
+from throttle_core import ConfigError, FrozenClock, InMemoryStorage
+from throttle_core.http import read_settings
 
 
 def api(limit: RouteLimit, *, handler: bool = True, **middleware: Any) -> FastAPI:
@@ -101,6 +102,30 @@ async def test_a_failing_storage(fail_open: bool, status: int) -> None:
     async with client(app) as http:
         response = await http.get("/a")
     assert response.status_code == status
+
+
+async def test_a_route_limit_takes_the_options_of_settings_but_their_limits() -> None:
+    options = read_settings(
+        {"LIMITS": ["1/minute"], "HEADERS": ["draft-7"], "FAIL_OPEN": False}
+    ).options
+    shared = RouteLimit("2/minute", options=options, clock=FrozenClock(START))
+    assert shared.limiter.options.headers == ("draft-7",)
+    assert shared.limiter.options.fail_open is False
+    assert shared.limiter.options.limits == ()
+    async with client(api(shared)) as http:
+        answers = [await http.get("/a") for _ in range(3)]
+    assert [r.status_code for r in answers] == [200, 200, 429]
+    assert answers[0].headers["RateLimit"] == "limit=2, remaining=1, reset=60"
+    assert "X-RateLimit-Remaining" not in answers[0].headers
+    broken = RouteLimit("2/minute", options=options, storage=BrokenStorage(), fail_open=True)
+    assert broken.limiter.options.fail_open is True
+    async with client(api(broken)) as http:
+        assert (await http.get("/a")).status_code == 200
+
+
+def test_a_bad_lock_is_refused_when_the_dependency_is_made() -> None:
+    with pytest.raises(ConfigError, match=r"lock must have acquire\(\) and release\(\), got 5"):
+        RouteLimit("5/minute", lock=5)  # type: ignore[call-arg]
 
 
 async def test_exempt_fastapi_routes_skip_the_middleware() -> None:

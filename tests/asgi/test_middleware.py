@@ -12,7 +12,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.testclient import TestClient, WebSocketDenialResponse
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.asgi.apps import CHUNKS, PEER, ROUTES, Calls, client, limited
 from tests.conftest import START
@@ -277,6 +277,54 @@ async def test_user_key_reads_starlettes_authenticated_user() -> None:
             for headers in ({"X-User": "alice"}, {"X-User": "bob"}, {}, {"X-User": "alice"}, {})
         ]
     assert statuses == [200, 200, 200, 429, 429]
+
+
+class CountedUser:
+    """A user whose authentication state counts how often it is read."""
+
+    reads = 0
+
+    @property
+    def is_authenticated(self) -> bool:
+        CountedUser.reads += 1
+        return True
+
+    @property
+    def identity(self) -> str:
+        return "carol"
+
+
+class SetUser:
+    """A stand-in for an authentication middleware: puts a `CountedUser` in the scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["user"] = CountedUser()
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.parametrize(
+    ("rules", "reads"),
+    [
+        ([Rule("5/minute")], 0),
+        ([Rule("5/minute"), Rule("5/minute", key="user", paths=[r"^/elsewhere$"])], 0),
+        ([Rule("5/minute"), Rule("5/minute", key="user")], 2),
+    ],
+)
+async def test_the_user_is_read_only_when_a_matched_rule_counts_by_user(
+    rules: list[Rule], reads: int
+) -> None:
+    CountedUser.reads = 0
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[Middleware(SetUser), Middleware(RateLimitMiddleware, rules=rules)],
+    )
+    async with client(app) as http:
+        statuses = [(await http.get("/")).status_code for _ in range(2)]
+    assert statuses == [200, 200]
+    assert CountedUser.reads == reads
 
 
 async def test_callable_keys_get_a_starlette_request_sync_or_async() -> None:

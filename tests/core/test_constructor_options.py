@@ -13,6 +13,7 @@ import redis
 import redis.asyncio
 
 from throttle_core import (
+    CompoundLimiter,
     CompoundRateLimiterFactory,
     ConfigError,
     FrozenClock,
@@ -212,6 +213,20 @@ CASES += [
 ]
 
 
+def member() -> Any:
+    return RateLimiterFactory("5/minute", InMemoryStorage()).create("k")
+
+
+CASES += [
+    ("CompoundLimiter.limiters", "type", lambda: CompoundLimiter(42),  # type: ignore[arg-type]
+     "a compound limiter takes a list of limiters, got 42"),
+    ("CompoundLimiter.limiters", "value", lambda: CompoundLimiter([member(), 42]),  # type: ignore[list-item]
+     "members must be Limiters .* got 42"),
+    ("CompoundLimiter.limiters", "extreme", lambda: CompoundLimiter([]),
+     "needs at least one limiter"),
+]  # fmt: skip
+
+
 def policy_spec(name: str) -> PolicySpec:
     return PolicySpec(name, {}, build=lambda config: None, describe=lambda config: name)
 
@@ -236,11 +251,26 @@ def test_a_bad_option_is_refused_at_construction_naming_it(
         call()
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: factory(config={**FIXED, "interval": HUGE}),
+        lambda: factory(config={**FIXED, "limit": -HUGE}),
+        lambda: factory(config={"policy": "token_bucket", "id": "b", "limit": 5,
+                                "rate": {"interval": 1, "amount": HUGE}}),
+    ],
+)  # fmt: skip
+def test_a_huge_number_is_named_by_its_size_not_printed_whole(call: Callable[[], object]) -> None:
+    with pytest.raises(ConfigError, match=r"got about -?10\*\*400$") as refused:
+        call()
+    assert len(str(refused.value)) < 120
+
+
 def test_the_sweep_covers_every_constructor() -> None:
     covered = {option.partition(".")[0] for option, _, _, _ in CASES}
     assert covered == {
         "RateLimiterFactory", "CompoundRateLimiterFactory", "parse_limits", "Rate",
         "TokenBucket", "FixedWindow", "SlidingWindow", "FrozenClock", "InMemoryStorage",
         "storage_from_url", "RedisStorage", "PostgresStorage", "ResilientStorage", "LocalLock",
-        "RedisLock", "Redlock", "PolicySpec",
+        "RedisLock", "Redlock", "PolicySpec", "CompoundLimiter",
     }  # fmt: skip

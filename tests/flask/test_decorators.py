@@ -298,6 +298,11 @@ def test_declarations_are_checked_when_made() -> None:
         throttle.limit("1/minute", key=key)
 
 
+def test_a_bad_lock_fails_init_app_even_with_view_limits_only() -> None:
+    with pytest.raises(ConfigError, match=r"lock must have acquire\(\) and release\(\), got 5"):
+        make_app(Throttle(lock=5))
+
+
 def test_a_user_limit_function_that_fails_is_the_apps_error() -> None:
     app, throttle = make_app()
 

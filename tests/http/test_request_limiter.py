@@ -11,7 +11,7 @@ import pytest
 from tests.conformance.bench import DictStorage
 from tests.conftest import START
 from tests.http.problems import quota_exceeded
-from throttle_core import ConfigError, FrozenClock, InMemoryStorage
+from throttle_core import ConfigError, FrozenClock, InMemoryStorage, LocalLock
 from throttle_core.http import PASS, Decision, RequestLimiter, RequestView, Rule
 
 
@@ -186,6 +186,11 @@ def test_default_storage_is_in_memory_and_urls_work() -> None:
         ({"headers": "ietf-10"}, "headers style must be one of"),
         ({"key": "session"}, "key must be a callable or one of"),
         ({"trusted_proxies": ["nope"]}, "trusted_proxies entry 'nope'"),
+        ({"lock": 5}, "lock must have acquire\\(\\) and release\\(\\), got 5"),
+        ({"lock": LocalLock}, "lock must be a lock object, not the class LocalLock"),
+        ({"rules": [{"limit": "5/minute", "methods": 5}]}, "methods must be a non-empty list"),
+        ({"rules": [{"limit": "5/minute", "paths": 5}]}, "paths must be a non-empty list"),
+        ({"rules": [{"limit": "5/minute", "paths": {"^/": 1}}]}, "paths must be a non-empty list"),
     ],
 )  # fmt: skip
 def test_bad_options_are_refused_naming_the_bad_value(
@@ -234,6 +239,45 @@ async def test_acheck_awaits_only_key_functions_and_storages_that_may_wait() -> 
     assert not subclassed.never_waits
     assert [(await subclassed.acheck(get())).status for _ in range(3)] == [None, None, 429]
     assert counting.awaited == 3
+
+
+class InProcessStorage:
+    """A user storage of plain methods that declares it never waits on I/O."""
+
+    never_waits = True
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.saved = 0
+
+    def save(self, state: Any) -> None:
+        self.saved += 1
+        self.data[state.id] = state.to_dict()
+
+    def fetch(self, id: str) -> Any:
+        return self.data.get(id)
+
+    def delete(self, id: str) -> None:
+        self.data.pop(id, None)
+
+    async def asave(self, state: Any) -> None:
+        raise AssertionError("a storage that never waits is not awaited")
+
+    async def afetch(self, id: str) -> Any:
+        raise AssertionError("a storage that never waits is not awaited")
+
+    async def adelete(self, id: str) -> None:
+        raise AssertionError("a storage that never waits is not awaited")
+
+
+async def test_a_user_storage_that_never_waits_is_called_directly() -> None:
+    storage = InProcessStorage()
+    declared = RequestLimiter(limits=["2/minute"], storage=storage, clock=FrozenClock(START))
+    assert declared.never_waits
+    assert [(await declared.acheck(get())).status for _ in range(3)] == [None, None, 429]
+    assert storage.saved == 2
+    locked = RequestLimiter(limits=["2/minute"], storage=storage, lock=LocalLock())
+    assert not locked.never_waits
 
 
 def test_views_and_decisions_are_immutable_named_tuples() -> None:

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import inspect
 import re
-from typing import Any
+from typing import Any, get_type_hints
 
 import pytest
 
 from throttle_core import ConfigError, InMemoryStorage
 from throttle_core.http import OPTION_NAMES, SETTING_NAMES, Options, Rule, read_settings
+from throttle_core.http.options import VALIDATORS, OptionKeywords
 
 
 def test_every_option_has_its_setting() -> None:
     assert list(SETTING_NAMES) == [name.upper() for name in OPTION_NAMES]
     assert SETTING_NAMES["TRUSTED_PROXIES"] == "trusted_proxies"
+
+
+def test_the_option_names_agree_everywhere_they_are_written() -> None:
+    names = set(OPTION_NAMES)
+    assert set(VALIDATORS) == names
+    assert set(Options.__slots__) - {"client"} == names
+    assert set(inspect.signature(Options).parameters) == names
+    assert set(get_type_hints(OptionKeywords)) == names
+    assert set(Options.__annotations__) == names
 
 
 def test_settings_give_the_same_options_as_keywords() -> None:

@@ -27,21 +27,8 @@ from throttle_core.http import Options, read_settings
 
 def route_limits(options: Options, limits: list[dict[str, Any]]) -> list[Any]:
     """The dependencies for one route's limits, on the middleware's storage and options."""
-    shared = options.keywords()
     return [
-        Depends(
-            RouteLimit(
-                **{"key": options.key, **limit},
-                storage=options.storage,
-                headers=options.headers or None,
-                trusted_proxies=shared["trusted_proxies"],
-                fail_open=options.fail_open,
-                enabled=options.enabled,
-                ipv6_prefix=options.ipv6_prefix,
-                proxy_header=options.proxy_header,
-            )
-        )
-        for limit in limits
+        Depends(RouteLimit(**{"key": options.key, **limit}, options=options)) for limit in limits
     ]
 
 

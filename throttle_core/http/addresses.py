@@ -11,6 +11,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 
 from throttle_core.errors import ConfigError
 from throttle_core.http.request import Headers
+from throttle_core.messages import short
 
 IPAddress = IPv4Address | IPv6Address
 PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
@@ -94,9 +95,9 @@ def trusted_networks(value: object) -> tuple[IPv4Network | IPv6Network, ...]:
 def ipv6_prefix_length(value: object) -> int:
     """An `ipv6_prefix` option: the prefix length (1 to 128) an IPv6 client key covers."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"ipv6_prefix must be an int from 1 to 128, got {value!r}")
+        raise ConfigError(f"ipv6_prefix must be an int from 1 to 128, got {short(value)}")
     if not 1 <= value <= 128:
-        raise ConfigError(f"ipv6_prefix must be from 1 to 128, got {value!r}")
+        raise ConfigError(f"ipv6_prefix must be from 1 to 128, got {short(value)}")
     return value
 
 

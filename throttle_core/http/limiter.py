@@ -28,6 +28,7 @@ from throttle_core.http.request import WEBSOCKET, RequestView
 from throttle_core.http.rules import Rule
 from throttle_core.http.views import GLOBAL, ViewLimit, ViewLimits
 from throttle_core.limiter import Limiter, NoLimiter
+from throttle_core.locks.base import check_lock
 from throttle_core.result import RateLimit
 from throttle_core.storage.memory import InMemoryStorage
 
@@ -141,7 +142,7 @@ class RequestLimiter:
         self.key = options.key
         self.styles = options.headers
         self.client = options.client
-        self.lock = lock
+        self.lock = check_lock(lock)
         self.clock = clock
         self.storage: Any = (
             InMemoryStorage(clock=clock) if options.storage is None else options.storage

@@ -25,7 +25,12 @@ _METHOD = re.compile(r"[A-Z]+")
 def _strings(value: Iterable[str] | str | None, field: str) -> tuple[str, ...] | None:
     if value is None:
         return None
-    items = (value,) if isinstance(value, str) else tuple(value)
+    if isinstance(value, str):
+        items: tuple[Any, ...] = (value,)
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
+        items = tuple(value)
+    else:
+        items = ()
     if not items or not all(isinstance(item, str) for item in items):
         raise ConfigError(f"{field} must be a non-empty list of strings, got {value!r}")
     return items

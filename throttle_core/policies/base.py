@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from throttle_core.duration import MAX_COUNT, Rate, describe_seconds, parse_count
 from throttle_core.errors import ConfigError, InvalidStateError
+from throttle_core.messages import short
 from throttle_core.result import RateLimit
 
 if TYPE_CHECKING:
@@ -161,15 +161,6 @@ class StateBase:
         if problem is not None:
             raise InvalidStateError(f"{cls.type} state: {problem}")
         return state
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
-
-
-def short(value: object) -> str:
-    """A bounded repr for messages: safe on values nested too deep for `repr`."""
-    return _SHORT.repr(value)
 
 
 def _check(kind: str, name: str, annotation: str, value: Any) -> Any:
