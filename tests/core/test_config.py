@@ -113,7 +113,10 @@ BAD_CONFIGS: list[tuple[Any, str]] = [
     ({**FIXED, "interval": float("inf")}, "interval must be from 1 millisecond to 100 years"),
     ({**FIXED, "interval": 1e-300}, "interval must be from 1 millisecond to 100 years, got 1e-300"),
     ({**FIXED, "interval": 1e300}, "interval must be from 1 millisecond to 100 years, got 1e"),
-    ({**FIXED, "interval": 10**400}, "interval must be from 1 millisecond to 100 years, got about 10\\*\\*400"),
+    (
+        {**FIXED, "interval": 10**400},
+        "interval must be from 1 millisecond to 100 years, got about 10\\*\\*400",
+    ),
     ({**FIXED, "interval": float("nan")}, "interval must be a positive duration, got nan"),
     (
         {**FIXED, "limit": 10**30},
