@@ -11,6 +11,7 @@ from typing import Any
 
 from throttle_core.errors import ConfigError
 from throttle_core.messages import short
+from throttle_core.suggest import unknown_fields
 
 UNITS: dict[str, float] = {
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
@@ -157,7 +158,7 @@ class Rate:
         if isinstance(value, Mapping):
             unknown = set(value) - {"interval", "amount"}
             if unknown:
-                raise ConfigError(f"{field} has unknown fields {sorted(unknown)}")
+                raise unknown_fields(field, unknown, ("interval", "amount"))
             for name in ("interval", "amount"):
                 if name not in value:
                     raise ConfigError(f"{field}.{name} is missing in {value!r:.100}")

@@ -19,7 +19,7 @@ from throttle_core.http.addresses import (
 from throttle_core.http.headers import DEFAULT_STYLES, header_styles
 from throttle_core.http.keys import KeySpec, check_key
 from throttle_core.http.rules import Rule
-from throttle_core.http.suggest import unknown_name
+from throttle_core.suggest import unknown_name
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

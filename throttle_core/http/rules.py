@@ -12,8 +12,8 @@ from throttle_core.errors import ConfigError
 from throttle_core.factory import build_policy, normalize_config
 from throttle_core.http.keys import KeySpec, check_key, key_name
 from throttle_core.http.request import WEBSOCKET
-from throttle_core.http.suggest import unknown_name
 from throttle_core.limits import limit_name, parse_limits
+from throttle_core.suggest import unknown_name
 
 RULE_FIELDS = ("limit", "key", "methods", "paths", "cost", "id", "exempt")
 """What a rule written as a dict (a `RULES` entry in settings) may say: `Rule`'s keywords."""

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from throttle_core.errors import ConfigError
 from throttle_core.http.options import OPTION_NAMES, OptionKeywords, Options, check_option
-from throttle_core.http.suggest import unknown_name
+from throttle_core.suggest import unknown_name
 
 SETTING_NAMES: dict[str, str] = {name.upper(): name for name in OPTION_NAMES}
 """Each setting's key (`LIMITS`, `RULES`, `STORAGE`, …) and the option it sets."""

@@ -17,6 +17,7 @@ from typing import Any
 from throttle_core.duration import MAX_INTERVAL, Rate, describe_period, parse_count, parse_interval
 from throttle_core.errors import ConfigError
 from throttle_core.policies.base import MAX_STORED_COUNT, MAX_TTL_SECONDS
+from throttle_core.suggest import unknown_fields
 
 REQUIRED: Any = object()
 """The default of an option a config must give."""
@@ -85,7 +86,7 @@ class PolicySpec:
         """`config` with every option read and defaults filled in; `ConfigError` otherwise."""
         unknown = set(config) - self.fields
         if unknown:
-            raise ConfigError(f"{self.name} config has unknown fields {sorted(unknown)}")
+            raise unknown_fields(f"{self.name} config", unknown, self.fields)
         limiter_id = config.get("id")
         if not isinstance(limiter_id, str) or not limiter_id:
             raise ConfigError(f"id must be a non-empty string, got {limiter_id!r}")
