@@ -60,6 +60,6 @@ def test_pg_init_says_which_extra_to_install() -> None:
     result = run_without("psycopg", code)
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "throttle pg-init: psycopg is not installed; install it with: "
+        "throttle pg-init: error: psycopg is not installed; install it with: "
         'pip install "throttle-suite[postgres]"'
     )
