@@ -95,13 +95,13 @@ def test_a_missing_extra_is_named(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == (
         "throttle reset: error: redis is not installed; install it with: "
-        'pip install "throttle-suite[redis]"\n'
+        "pip install -e '.[redis]' (in a checkout of throttle-suite)\n"
     )
     done = run_throttle("cleanup", "postgresql://postgres@127.0.0.1/db", env=env)
     assert done.returncode == 1
     assert done.stderr == (
         "throttle cleanup: error: psycopg is not installed; install it with: "
-        'pip install "throttle-suite[postgres]"\n'
+        "pip install -e '.[postgres]' (in a checkout of throttle-suite)\n"
     )
     assert run_throttle("demo", env=env).returncode == 0
 

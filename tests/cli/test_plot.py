@@ -71,7 +71,7 @@ def test_without_matplotlib_the_message_names_the_extra(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr == (
         "throttle simulate: error: plotting needs matplotlib: matplotlib is not installed; "
-        'install it with: pip install "throttle-suite[plot]"\n'
+        "install it with: pip install -e '.[plot]' (in a checkout of throttle-suite)\n"
     )
     assert not out.exists()
     assert run_throttle("simulate", "5/s", "--traffic", "steady:1/s", env=env).returncode == 0
