@@ -51,6 +51,8 @@ def test_the_top_help_lists_every_command_and_the_exit_statuses() -> None:
         (["simulate", "ten per second", "--traffic", "steady:1/s"], "not a limit string"),
         (["simulate", "{oops", "--traffic", "steady:1/s"], "is not valid JSON"),
         (["inspect", "memory://"], "the following arguments are required: ID"),
+        (["inspect", "memory://", "", "k"], "argument ID: an id must be a non-empty string"),
+        (["reset", "redis://127.0.0.1:1/0", ""], "argument ID: an id must be a non-empty string"),
         (["inspect", "mysql://db/app", "api", "k"], "unsupported storage URL 'mysql://db/app'"),
         (["inspect", "redis://h:port/0", "api", "k"], "bad port 'port'"),
         (["inspect", "memory://", "api", "k", "--limit", "10/fortnight"], "--limit"),
