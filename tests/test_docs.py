@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ DOCUMENTS = [
     "docs/gcra.md",
 ]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+PIP_INSTALL = re.compile(r"pip install ([^`#\n]*)")
 
 
 def examples(document: str) -> list[Any]:
@@ -71,3 +73,17 @@ def reader_postgres(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Itera
 )
 def test_example_runs(document: str, line: int, code: str) -> None:
     run_example(document, line, code)
+
+
+def test_every_pip_install_shown_installs_from_a_checkout() -> None:
+    """The suite is not on a package index yet: an install the README or the docs show is of
+    a checkout (`pip install -e '.[extra]'`, or a path to one), never of a name an index would
+    have to find."""
+    shown = 0
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for match in PIP_INSTALL.finditer(page.read_text()):
+            words = shlex.split(match.group(1))
+            assert words[:1] == ["-e"], f"{page.name}: {match.group(0)}"
+            assert words[1].startswith((".", "/")), f"{page.name}: {match.group(0)}"
+            shown += 1
+    assert shown >= 10

@@ -46,11 +46,23 @@ class LockError(ThrottleError):
     """A lock could not be acquired in time, or was released by someone who did not hold it."""
 
 
+INSTALL_HINT = "install it with: "
+"""The words before the command of every missing-extra message: a message holding them
+already says what to install."""
+
+
+def not_installed(module: str, extra: str) -> str:
+    """The message for `module` missing: how to install the extra that brings it from a
+    checkout, the one place the suite installs from until it is on a package index."""
+    return (
+        f"{module} is not installed; {INSTALL_HINT}"
+        f"pip install -e '.[{extra}]' (in a checkout of throttle-suite)"
+    )
+
+
 def missing_extra(extra: str, error: ImportError) -> ModuleNotFoundError:
     """The error for an optional dependency that is not installed, saying which extra of the
     distribution brings it (raise it `from` the original `error`)."""
     return ModuleNotFoundError(
-        f"{error.name or 'an optional dependency'} is not installed; "
-        f'install it with: pip install "throttle-suite[{extra}]"',
-        name=error.name,
+        not_installed(error.name or "an optional dependency", extra), name=error.name
     )

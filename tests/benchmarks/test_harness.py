@@ -5,13 +5,14 @@ installed by `make bench` only, so a peer's adapter is skipped when its library 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 from pathlib import Path
 
 import pytest
 
-from benchmarks.__main__ import main
+from benchmarks.__main__ import WORKLOADS, main
 from benchmarks.adapters import ADAPTERS, OURS, Adapter, Backend
 from benchmarks.chart import Panel, chart, colours, draw
 from benchmarks.frameworks import APP_ADAPTERS, BASELINES, AppAdapter
@@ -22,6 +23,9 @@ from benchmarks.targets import GOALS
 from benchmarks.workloads.frameworks import RATES, asgi_rate, wsgi_rate
 from benchmarks.workloads.servers import load as load_of
 from example_projects.server import serve
+
+DURATION = r"(\d+\.\d s|\d+ min \d\d s)"
+"""A duration as the run prints it: 7.2 s, 3 min 05 s."""
 
 
 def installed(adapter: Adapter | AppAdapter) -> Adapter | AppAdapter:
@@ -111,9 +115,12 @@ def test_a_panel_draws_only_measured_bars_on_a_log_axis_when_values_differ_widel
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db  # workload 6's Django site: its request signals check the connections
-def test_a_quick_run_writes_every_section_with_our_rows(tmp_path: Path, postgres_url: str) -> None:
+def test_a_quick_run_writes_every_section_with_our_rows(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert shutil.which("redis-server"), "the benchmarks start a private redis-server"
     main(["--quick", "--out", str(tmp_path), "--postgres-url", postgres_url])
+    assert_progress(capsys.readouterr().out.splitlines(), tmp_path)
     report = (tmp_path / "latest.md").read_text()
     for title in (
         "## 1.",
@@ -140,6 +147,23 @@ def test_a_quick_run_writes_every_section_with_our_rows(tmp_path: Path, postgres
     assert all(r["metrics"]["client_commands"] == 1 for r in counted)
     served = {(r["library"], r["algorithm"]) for r in rows if r["workload"] == "servers"}
     assert {("none", "starlette"), (OURS.library, "starlette")} <= served
+
+
+def assert_progress(lines: list[str], out: Path) -> None:
+    """The run said what it would do, then, for each workload in turn, what it measures and
+    how far along the run is when it starts, and how long it took when done."""
+    assert lines[0] == f"{len(WORKLOADS)} workloads (quick counts), results to {out}"
+    at = 0
+    for step, (number, (_, needs)) in enumerate(WORKLOADS.items(), 1):
+        head = f"[{step}/{len(WORKLOADS)}] workload {number} ({needs})"
+        start = next(i for i, line in enumerate(lines) if line.startswith(f"{head}, at "))
+        assert start > at
+        assert re.fullmatch(rf"{re.escape(head)}, at {DURATION}: \S.*", lines[start])
+        done = next(i for i, line in enumerate(lines) if line.startswith(f"{head}: done in "))
+        assert done > start
+        assert re.fullmatch(rf"{re.escape(head)}: done in {DURATION}", lines[done])
+        at = done
+    assert any(re.fullmatch(r" +round 1/\d+ of \d+ contenders", line) for line in lines)
 
 
 def test_the_doc_gets_the_latest_report_between_its_markers(tmp_path: Path) -> None:

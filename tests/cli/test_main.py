@@ -51,10 +51,16 @@ def test_the_top_help_lists_every_command_and_the_exit_statuses() -> None:
         (["simulate", "ten per second", "--traffic", "steady:1/s"], "not a limit string"),
         (["simulate", "{oops", "--traffic", "steady:1/s"], "is not valid JSON"),
         (["inspect", "memory://"], "the following arguments are required: ID"),
+        (["inspect", "memory://", "", "k"], "argument ID: an id must be a non-empty string"),
+        (["reset", "redis://127.0.0.1:1/0", ""], "argument ID: an id must be a non-empty string"),
         (["inspect", "mysql://db/app", "api", "k"], "unsupported storage URL 'mysql://db/app'"),
         (["inspect", "redis://h:port/0", "api", "k"], "bad port 'port'"),
         (["inspect", "memory://", "api", "k", "--limit", "10/fortnight"], "--limit"),
         (["cleanup", "memory://"], "drops expired states by itself"),
+        (["pg-init", "mysql://db/app"], "not a PostgreSQL URL: 'mysql://db/app'"),
+        (["pg-init", "postgresql://u@h:port/db"], "bad port 'port'"),
+        (["pg-init", "postgresql://u@h/db", "--table", "no good"], "table must be a name"),
+        (["pg-init", "postgresql://u@h/db?table=1st"], "got '1st'"),
     ],
 )
 def test_a_bad_command_line_exits_2_with_usage(args: list[str], message: str) -> None:
@@ -65,11 +71,18 @@ def test_a_bad_command_line_exits_2_with_usage(args: list[str], message: str) ->
     assert "Traceback" not in done.stderr
 
 
-def test_a_failure_exits_1_with_a_message_naming_it() -> None:
-    done = run_throttle("inspect", "redis://127.0.0.1:1/0", "api", "k", "--limit", "5/minute")
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["inspect", "redis://127.0.0.1:1/0", "api", "k", "--limit", "5/minute"], "127.0.0.1:1"),
+        (["pg-init", "postgresql://postgres@127.0.0.1:1/db"], "could not set up 'throttle_state'"),
+    ],
+)
+def test_a_failure_exits_1_with_a_message_naming_it(args: list[str], named: str) -> None:
+    done = run_throttle(*args)
     assert done.returncode == 1
-    assert done.stderr.startswith("throttle inspect: error: ")
-    assert "127.0.0.1:1" in done.stderr
+    assert done.stderr.startswith(f"throttle {args[0]}: error: ")
+    assert named in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -84,13 +97,13 @@ def test_a_missing_extra_is_named(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == (
         "throttle reset: error: redis is not installed; install it with: "
-        'pip install "throttle-suite[redis]"\n'
+        "pip install -e '.[redis]' (in a checkout of throttle-suite)\n"
     )
     done = run_throttle("cleanup", "postgresql://postgres@127.0.0.1/db", env=env)
     assert done.returncode == 1
     assert done.stderr == (
         "throttle cleanup: error: psycopg is not installed; install it with: "
-        'pip install "throttle-suite[postgres]"\n'
+        "pip install -e '.[postgres]' (in a checkout of throttle-suite)\n"
     )
     assert run_throttle("demo", env=env).returncode == 0
 

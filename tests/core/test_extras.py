@@ -37,7 +37,7 @@ def test_the_error_names_the_extra_to_install(module: str, code: str, extra: str
     last = result.stderr.strip().splitlines()[-1]
     assert last == (
         f"ModuleNotFoundError: {module} is not installed; install it with: "
-        f'pip install "throttle-suite[{extra}]"'
+        f"pip install -e '.[{extra}]' (in a checkout of throttle-suite)"
     )
 
 
@@ -60,6 +60,6 @@ def test_pg_init_says_which_extra_to_install() -> None:
     result = run_without("psycopg", code)
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "throttle pg-init: psycopg is not installed; install it with: "
-        'pip install "throttle-suite[postgres]"'
+        "throttle pg-init: error: psycopg is not installed; install it with: "
+        "pip install -e '.[postgres]' (in a checkout of throttle-suite)"
     )

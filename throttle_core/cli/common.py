@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from throttle_core.errors import ThrottleError
+from throttle_core.errors import INSTALL_HINT, ThrottleError, not_installed
 
 EXTRAS = {
     "redis": "redis", "psycopg": "postgres", "psycopg_pool": "postgres", "matplotlib": "plot",
@@ -25,13 +25,13 @@ class CommandError(ThrottleError):
 def missing_extra(error: ModuleNotFoundError) -> str | None:
     """The message for an optional dependency that is not installed, naming the extra that
     brings it (None for a module no extra brings)."""
-    if "throttle-suite[" in str(error):
+    if INSTALL_HINT in str(error):
         return str(error)
     top = (error.name or "").split(".")[0]
     extra = EXTRAS.get(top)
     if extra is None:
         return None
-    return f'{top} is not installed; install it with: pip install "throttle-suite[{extra}]"'
+    return not_installed(top, extra)
 
 
 def runtime_errors() -> tuple[type[BaseException], ...]:

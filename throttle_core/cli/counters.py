@@ -100,8 +100,15 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def _counter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("storage", metavar="STORAGE_URL", help=STORAGE_HELP)
-    parser.add_argument("id", metavar="ID", help=ID_HELP)
+    parser.add_argument("id", metavar="ID", type=counter_id, help=ID_HELP)
     parser.add_argument("key", metavar="KEY", nargs="?", help=KEY_HELP)
+
+
+def counter_id(text: str) -> str:
+    """An ID argument as given; an empty one names no limit, so it is a usage error."""
+    if not text:
+        raise argparse.ArgumentTypeError("an id must be a non-empty string, got ''")
+    return text
 
 
 def counter_limit(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from throttle_core.errors import ThrottleError
+from throttle_core.errors import ConfigError
 
 DESCRIPTION = """\
 Create the table, its expires_at index and the decision function that PostgresStorage
@@ -22,15 +21,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     pg_init.add_argument("url", help="postgresql://user@host/db (a ?table= parameter works too)")
     pg_init.add_argument("--table", help="table name, optionally schema.name")
-    pg_init.set_defaults(run=run)
+    pg_init.set_defaults(run=run, parser=pg_init)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        from throttle_core.storage.pg_init import pg_init as run_pg_init
+    from throttle_core.storage.pg_init import pg_init, pg_target
 
-        print(run_pg_init(args.url, args.table))
-    except (ThrottleError, ModuleNotFoundError) as error:
-        print(f"throttle pg-init: {error}", file=sys.stderr)
-        return 1
+    try:
+        pg_target(args.url, args.table)
+    except ConfigError as error:
+        args.parser.error(str(error))
+    print(pg_init(args.url, args.table))
     return 0

@@ -15,11 +15,18 @@ from throttle_core.storage.postgres import (
 )
 
 
-def pg_init(url: str, table: str | None = None) -> str:
-    """Create the table, its index and decision functions; say what is ready."""
+def pg_target(url: str, table: str | None = None) -> tuple[str, str]:
+    """The libpq conninfo and the table `pg_init` sets up (`table`, else the URL's `table`
+    parameter, else the default); `ConfigError` for a URL or table name that does not parse."""
     conninfo, url_table = split_url(url)
     storage_table = table or url_table or DEFAULT_TABLE
     table_identifier(storage_table)
+    return conninfo, storage_table
+
+
+def pg_init(url: str, table: str | None = None) -> str:
+    """Create the table, its index and decision functions; say what is ready."""
+    conninfo, storage_table = pg_target(url, table)
     try:
         with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as connection:
             PostgresStorage(connection, storage_table).create_table()

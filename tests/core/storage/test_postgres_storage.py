@@ -310,7 +310,9 @@ def test_cli_pg_init(postgres_url: str, table: str, capsys: pytest.CaptureFixtur
     )
     with PostgresStorage(postgres_url, table) as storage:
         assert consume_all(storage) == EXPECTED
-    assert main(["pg-init", postgres_url, "--table", "no good"]) == 1
+    with pytest.raises(SystemExit) as usage_error:
+        main(["pg-init", postgres_url, "--table", "no good"])
+    assert usage_error.value.code == 2
     assert "table must be a name" in capsys.readouterr().err
 
 
