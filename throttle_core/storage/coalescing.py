@@ -4,7 +4,8 @@ A storage whose server can take many calls in one exchange (Redis pipelining, on
 PostgreSQL statement for many decisions) queues each call with a future; while an exchange
 is on its way the next calls wait, and one sender task then hands all those waiting at that
 moment to the storage's `send`, in the order they were made. A caller that is cancelled
-before its call goes out is left out; one cancelled later just stops waiting.
+before its call goes out is left out; one cancelled later just stops waiting. A batch whose
+`send` fails gives its error to every caller it had not answered.
 """
 
 from __future__ import annotations
@@ -44,12 +45,23 @@ class Coalescer(Generic[C]):
                 waiting = [entry for entry in self._waiting if not entry[1].done()]
                 self._waiting = []
                 if waiting:
-                    await self._send(waiting)
+                    await self._hand_over(waiting)
         finally:
             self._sender = None
             for _, future in self._waiting:
                 future.cancel()
             self._waiting = []
+
+    async def _hand_over(self, waiting: Waiting[C]) -> None:
+        """`send` one batch; whatever it left unsettled when it failed gets its error, so no
+        caller waits forever on a batch that went wrong."""
+        try:
+            await self._send(waiting)
+        except BaseException as error:
+            for _, future in waiting:
+                settle(future, error=error)
+            if not isinstance(error, Exception):
+                raise
 
 
 def settle(
