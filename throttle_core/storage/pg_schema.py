@@ -170,3 +170,15 @@ class Statements:
 
 SHARED_PARAMS = ("text", "bigint", "float8", "float8", "float8", "float8", "boolean")
 """The types of the arguments every decision function takes first (frame.sql)."""
+DURABLE = SHARED_PARAMS.index("boolean")
+"""Where a decision's arguments hold `p_durable`."""
+
+
+def joining(params: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The arguments of a decision (or the argument arrays of a batch of them) sent from
+    inside a transaction of the caller's: durable, since that commit is the caller's to make.
+    The function cannot tell by itself: under the extended query protocol a statement's
+    timestamp is never its transaction's."""
+    flag = params[DURABLE]
+    durable = [True] * len(flag) if isinstance(flag, list) else True
+    return (*params[:DURABLE], durable, *params[DURABLE + 1 :])
