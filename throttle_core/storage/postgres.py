@@ -22,7 +22,6 @@ from throttle_core.errors import ConfigError, missing_extra
 
 try:
     import psycopg
-    from psycopg import sql
     from psycopg.rows import tuple_row
 
     from throttle_core.storage.pg_connections import (
@@ -69,13 +68,13 @@ NOT_SET_UP = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction)
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """One statement to run: text (or composed SQL), parameters, and whether results come
+    """One statement to run: its text as sent, parameters, and whether results come
     back in binary (exact floats whatever the session's `extra_float_digits`)."""
 
-    statement: sql.Composed
+    statement: bytes
     params: tuple[Any, ...] = ()
     binary: bool = False
-    many: sql.Composed | None = None
+    many: bytes | None = None
     """The statement's batched form (a decision: one call per element of arrays of its
     parameters), when concurrent ones may be sent together."""
 
@@ -299,7 +298,7 @@ class PostgresStorage(Programs):
             return done.value  # type: ignore[no-any-return]
 
     async def _arun(
-        self, statement: sql.Composed, params: tuple[Any, ...], binary: bool, decides: bool
+        self, statement: bytes, params: tuple[Any, ...], binary: bool, decides: bool
     ) -> Outcome:
         """Run one statement (`decides`: a decision, or a batch of them) on a connection."""
         async with self._connections.aconnection() as connection:
@@ -313,7 +312,7 @@ class PostgresStorage(Programs):
             rows = await cursor.fetchall() if cursor.description is not None else []
             return Outcome(rows, cursor.rowcount)
 
-    async def _arun_rows(self, statement: sql.Composed, params: tuple[Any, ...]) -> list[Any]:
+    async def _arun_rows(self, statement: bytes, params: tuple[Any, ...]) -> list[Any]:
         return (await self._arun(statement, params, True, True)).rows
 
     def _not_set_up(self, error: psycopg.Error) -> ConfigError:
