@@ -382,13 +382,16 @@ def test_a_decision_sent_with_parameters_commits_asynchronously_only_alone(
             connection.execute("SELECT 1")
             PostgresStorage(connection, storage.table).consume(policy, "k", 1, 0, None)
 
-        async def alone_async() -> None:
+        async def on_async_connections() -> None:
             async with await psycopg.AsyncConnection.connect(postgres_url) as connection:
                 await PostgresStorage(connection, storage.table).aconsume(policy, "k", 1, 0, None)
+            async with await psycopg.AsyncConnection.connect(postgres_url) as connection:
+                await connection.execute("SELECT 1")
+                await PostgresStorage(connection, storage.table).aconsume(policy, "k", 1, 0, None)
 
-        asyncio.run(alone_async())
+        asyncio.run(on_async_connections())
         settings = run(postgres_url, f"SELECT setting FROM {seen} ORDER BY n")
-        assert settings == [("off",), ("on",), ("on",), ("off",)]
+        assert settings == [("off",), ("on",), ("on",), ("off",), ("on",)]
     finally:
         run(postgres_url, f"DROP TABLE {seen}; DROP TRIGGER {seen} ON {storage.table}; "
                           f"DROP FUNCTION {seen}()")  # fmt: skip
