@@ -123,6 +123,34 @@ def test_decisions_join_the_transaction_django_has_open(using: str, clock: Froze
     assert not limiter.consume().accepted
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, databases=["postgres"])
+def test_only_a_decision_in_autocommit_mode_commits_asynchronously(clock: FrozenClock) -> None:
+    """A trigger records the commit mode each decision's write runs under: Django's
+    autocommit mode lets the decision skip the WAL flush, an atomic block keeps it."""
+    table = State._meta.db_table
+    with connections["postgres"].cursor() as cursor:
+        cursor.execute(f"""
+            CREATE TABLE seen_commits (n serial, setting text);
+            CREATE FUNCTION seen_commits() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                INSERT INTO seen_commits (setting) VALUES (current_setting('synchronous_commit'));
+                RETURN NULL; END $$;
+            CREATE TRIGGER seen_commits AFTER INSERT OR UPDATE ON {table}
+                FOR EACH ROW EXECUTE FUNCTION seen_commits()""")  # fmt: skip
+    try:
+        limiter = RateLimiterFactory(LIMIT, ModelStorage("postgres"), clock=clock).create("k")
+        limiter.consume()
+        with transaction.atomic(using="postgres"):
+            limiter.consume()
+        with connections["postgres"].cursor() as cursor:
+            cursor.execute("SELECT setting FROM seen_commits ORDER BY n")
+            assert cursor.fetchall() == [("off",), ("on",)]
+    finally:
+        with connections["postgres"].cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER seen_commits ON {table}; DROP TABLE seen_commits; "
+                           "DROP FUNCTION seen_commits()")  # fmt: skip
+
+
 @pytest.mark.parametrize("using", DATABASES)
 def test_an_id_too_long_for_the_column_is_a_config_error(using: str) -> None:
     factory = RateLimiterFactory({**LIMIT, "id": "x" * 190}, ModelStorage(using))

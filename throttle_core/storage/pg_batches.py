@@ -26,7 +26,7 @@ from throttle_core.storage.coalescing import Coalescer, Waiting, settle
 LOST = (psycopg.OperationalError, psycopg.InterfaceError)
 """Errors after which a statement may or may not have been committed."""
 
-Run = Callable[[sql.Composed, tuple[Any, ...]], Awaitable[list[tuple[Any, ...]]]]
+Run = Callable[[bytes, tuple[Any, ...]], Awaitable[list[tuple[Any, ...]]]]
 """Runs one statement with its parameters (binary results) and returns its rows."""
 
 
@@ -48,8 +48,8 @@ def batch_statement(function: sql.Composable, types: list[str]) -> sql.Composed:
 class Decision(NamedTuple):
     """One decision function call: alone, batched (`many`, taking arrays), its parameters."""
 
-    single: sql.Composed
-    many: sql.Composed
+    single: bytes
+    many: bytes
     params: tuple[Any, ...]
 
 

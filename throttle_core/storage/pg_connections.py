@@ -127,6 +127,12 @@ class Connections:
             await asyncio.to_thread(self._pool.close)
 
 
+def alone(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+    """Whether a statement sent on `connection` now is its own transaction (autocommit, no
+    transaction of the caller's open), whose commit is then the storage's to make."""
+    return connection.autocommit and connection.info.transaction_status == _IDLE
+
+
 @contextmanager
 def _autocommit(connection: psycopg.Connection[Any]) -> Iterator[None]:
     """Each statement its own transaction for the block, unless the caller has one open (then

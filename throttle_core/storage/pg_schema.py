@@ -82,8 +82,15 @@ FRAME = (files("throttle_core.storage") / "sql" / "frame.sql").read_text("utf-8"
 """The decision function's DDL, with the policy's block, names and checks still to fill in."""
 
 
+def rendered(template: str, **parts: sql.Composable) -> bytes:
+    """`template` with `parts` filled in, as the bytes sent: psycopg renders a `Composed`
+    again on every execution, while bytes go straight to its cache of parsed queries."""
+    return sql.SQL(template).format(**parts).as_bytes(None)
+
+
 class Statements:
-    """The SQL of one table, composed once: identifiers quoted by psycopg.sql."""
+    """The SQL of one table, composed once: identifiers quoted by psycopg.sql; the statements
+    the storage runs rendered to bytes (`rendered`)."""
 
     def __init__(self, table: tuple[str, ...]) -> None:
         *schema, name = table
@@ -91,23 +98,26 @@ class Statements:
         index = sql.Identifier(f"{name}_expires_at_idx")
         now = sql.SQL("to_timestamp(coalesce(%s::float8, date_part('epoch', now())))")
         fmt = {"t": self.table, "now": now}
-        self.fetch = sql.SQL(
+        self.fetch = rendered(
             "SELECT data::text FROM {t} "
-            "WHERE id = %s AND (expires_at IS NULL OR expires_at > {now})"
-        ).format(**fmt)
-        self.save = sql.SQL(
+            "WHERE id = %s AND (expires_at IS NULL OR expires_at > {now})",
+            **fmt,
+        )
+        self.save = rendered(
             "INSERT INTO {t} (id, data, expires_at) VALUES (%s, %s::jsonb, "
             "to_timestamp(coalesce(%s::float8, date_part('epoch', now())) + %s::float8)) "
-            "ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
-        ).format(**fmt)
-        self.delete = sql.SQL("DELETE FROM {t} WHERE id = %s").format(**fmt)
-        self.cleanup = sql.SQL(
+            "ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+            **fmt,
+        )
+        self.delete = rendered("DELETE FROM {t} WHERE id = %s", **fmt)
+        self.cleanup = rendered(
             "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= {now} "
-            "LIMIT %s FOR UPDATE SKIP LOCKED)"
-        ).format(**fmt)
+            "LIMIT %s FOR UPDATE SKIP LOCKED)",
+            **fmt,
+        )
         self._schema = schema
         self._name = name
-        self._decide: dict[type[Any], tuple[sql.Composed, sql.Composed]] = {}
+        self._decide: dict[type[Any], tuple[bytes, bytes]] = {}
         self.create_function: sql.Composed = sql.SQL(";\n").join(
             [self._function(policy) for policy in SERVER_POLICIES.values()]
         )
@@ -115,22 +125,28 @@ class Statements:
         self.drop_function: sql.Composed = sql.SQL("DROP FUNCTION IF EXISTS {f}").format(
             f=sql.SQL(", ").join(self.function_of(name) for name in SERVER_POLICIES)
         )
-        self.create: sql.Composed = sql.SQL(";\n").join(
-            [
-                sql.SQL("SELECT pg_advisory_xact_lock(7301, hashtext({name}))").format(
-                    name=sql.Literal(".".join(table))
-                ),
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {t} "
-                    "(id text PRIMARY KEY, data jsonb NOT NULL, expires_at timestamptz)"
-                ).format(**fmt),
-                sql.SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} (expires_at)").format(
-                    i=index, **fmt
-                ),
-                self.create_function,
-            ]
+        self.create: bytes = (
+            sql.SQL(";\n")
+            .join(
+                [
+                    sql.SQL("SELECT pg_advisory_xact_lock(7301, hashtext({name}))").format(
+                        name=sql.Literal(".".join(table))
+                    ),
+                    sql.SQL(
+                        "CREATE TABLE IF NOT EXISTS {t} "
+                        "(id text PRIMARY KEY, data jsonb NOT NULL, expires_at timestamptz)"
+                    ).format(**fmt),
+                    sql.SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} (expires_at)").format(
+                        i=index, **fmt
+                    ),
+                    self.create_function,
+                ]
+            )
+            .as_bytes(None)
         )
-        self.drop = self.drop_function + sql.SQL("; DROP TABLE IF EXISTS {t}").format(**fmt)
+        self.drop: bytes = (
+            self.drop_function + sql.SQL("; DROP TABLE IF EXISTS {t}").format(**fmt)
+        ).as_bytes(None)
 
     def function_of(self, policy_name: str) -> sql.Identifier:
         """The decision function of the policy named `policy_name` on this table."""
@@ -151,7 +167,7 @@ class Statements:
             max_ttl=sql.Literal(MAX_TTL_SECONDS),
         )
 
-    def decide(self, policy: object) -> tuple[sql.Composed, sql.Composed]:
+    def decide(self, policy: object) -> tuple[bytes, bytes]:
         """The statement deciding `policy` (its function called with the shared arguments
         and the policy's `server_args()`), and its batched form (`batch_statement`)."""
         kind: type[Any] = type(policy)
@@ -161,12 +177,25 @@ class Statements:
             types = [*SHARED_PARAMS, *(t for _, t in server.params)]
             function = self.function_of(kind.name)
             casts = sql.SQL(", ").join(sql.SQL(f"%s::{t}") for t in types)
-            single = sql.SQL("SELECT stored_state::text, decided_at FROM {f}({casts})").format(
-                f=function, casts=casts
+            single = rendered(
+                "SELECT stored_state::text, decided_at FROM {f}({casts})", f=function, casts=casts
             )
-            statements = self._decide[kind] = (single, batch_statement(function, types))
+            many = batch_statement(function, types).as_bytes(None)
+            statements = self._decide[kind] = (single, many)
         return statements
 
 
 SHARED_PARAMS = ("text", "bigint", "float8", "float8", "float8", "float8", "boolean")
 """The types of the arguments every decision function takes first (frame.sql)."""
+DURABLE = SHARED_PARAMS.index("boolean")
+"""Where a decision's arguments hold `p_durable`."""
+
+
+def joining(params: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The arguments of a decision (or the argument arrays of a batch of them) sent from
+    inside a transaction of the caller's: durable, since that commit is the caller's to make.
+    The function cannot tell by itself: under the extended query protocol a statement's
+    timestamp is never its transaction's."""
+    flag = params[DURABLE]
+    durable = [True] * len(flag) if isinstance(flag, list) else True
+    return (*params[:DURABLE], durable, *params[DURABLE + 1 :])

@@ -22,10 +22,14 @@ from throttle_core.errors import ConfigError, missing_extra
 
 try:
     import psycopg
-    from psycopg import sql
     from psycopg.rows import tuple_row
 
-    from throttle_core.storage.pg_connections import POOL_TIMEOUT, Connections, split_url
+    from throttle_core.storage.pg_connections import (
+        POOL_TIMEOUT,
+        Connections,
+        alone,
+        split_url,
+    )
 except ModuleNotFoundError as error:  # pragma: no cover - tested in a subprocess
     raise missing_extra("postgres", error) from error
 from throttle_core.policies import MAX_TTL_SECONDS, LimiterPolicy, ServerPolicy
@@ -33,7 +37,12 @@ from throttle_core.result import RateLimit
 from throttle_core.storage.coalescing import PerLoop
 from throttle_core.storage.decoding import decode_state
 from throttle_core.storage.pg_batches import Batch, Decision
-from throttle_core.storage.pg_schema import SERVER_POLICIES, Statements, table_identifier
+from throttle_core.storage.pg_schema import (
+    SERVER_POLICIES,
+    Statements,
+    joining,
+    table_identifier,
+)
 
 __all__ = [
     "DEFAULT_TABLE",
@@ -59,13 +68,13 @@ NOT_SET_UP = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction)
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """One statement to run: text (or composed SQL), parameters, and whether results come
+    """One statement to run: its text as sent, parameters, and whether results come
     back in binary (exact floats whatever the session's `extra_float_digits`)."""
 
-    statement: sql.Composed
+    statement: bytes
     params: tuple[Any, ...] = ()
     binary: bool = False
-    many: sql.Composed | None = None
+    many: bytes | None = None
     """The statement's batched form (a decision: one call per element of arrays of its
     parameters), when concurrent ones may be sent together."""
 
@@ -283,15 +292,18 @@ class PostgresStorage(Programs):
                     rows = [await self._batches.get().decide(decision)]
                     outcome = Outcome(rows, 1)
                 else:
-                    outcome = await self._arun(query.statement, query.params, query.binary)
+                    outcome = await self._arun(query.statement, query.params, query.binary, False)
                 query = program.send(outcome)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 
     async def _arun(
-        self, statement: sql.Composed, params: tuple[Any, ...], binary: bool
+        self, statement: bytes, params: tuple[Any, ...], binary: bool, decides: bool
     ) -> Outcome:
+        """Run one statement (`decides`: a decision, or a batch of them) on a connection."""
         async with self._connections.aconnection() as connection:
+            if decides and not alone(connection):
+                params = joining(params)
             cursor = connection.cursor(row_factory=tuple_row)
             try:
                 await cursor.execute(statement, params or None, binary=binary)
@@ -300,8 +312,8 @@ class PostgresStorage(Programs):
             rows = await cursor.fetchall() if cursor.description is not None else []
             return Outcome(rows, cursor.rowcount)
 
-    async def _arun_rows(self, statement: sql.Composed, params: tuple[Any, ...]) -> list[Any]:
-        return (await self._arun(statement, params, True)).rows
+    async def _arun_rows(self, statement: bytes, params: tuple[Any, ...]) -> list[Any]:
+        return (await self._arun(statement, params, True, True)).rows
 
     def _not_set_up(self, error: psycopg.Error) -> ConfigError:
         return ConfigError(
@@ -343,12 +355,16 @@ class PostgresStorage(Programs):
 
 def run_program(connection: psycopg.Connection[Any], program: Program[T]) -> T:
     """Run `program`'s queries on `connection`, in whatever transaction state it is in (on a
-    server-binding cursor whatever the connection's `cursor_factory`: results come in binary)."""
+    server-binding cursor whatever the connection's `cursor_factory`: results come in binary);
+    a decision joining a transaction of the caller's is sent durable (`joining`)."""
     cursor = psycopg.Cursor(connection, row_factory=tuple_row)
     try:
         query = next(program)
         while True:
-            cursor.execute(query.statement, query.params or None, binary=query.binary)
+            params = query.params
+            if query.many is not None and not alone(connection):
+                params = joining(params)
+            cursor.execute(query.statement, params or None, binary=query.binary)
             rows = cursor.fetchall() if cursor.description is not None else []
             query = program.send(Outcome(rows, cursor.rowcount))
     except StopIteration as done:

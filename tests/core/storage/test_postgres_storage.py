@@ -357,3 +357,43 @@ def test_decisions_commit_asynchronously_only_in_their_own_transaction(
         connection.execute("SELECT 1")
         PostgresStorage(connection, storage.table).consume(FixedWindow(5, 60), "k", 1, 0, None)
         assert connection.execute("SHOW synchronous_commit").fetchone() == ("on",)
+
+
+def test_a_decision_sent_with_parameters_commits_asynchronously_only_alone(
+    postgres_url: str, storage: PostgresStorage
+) -> None:
+    """psycopg sends parameters by the extended query protocol, where the function cannot see
+    whether it is its transaction's first command: the storage tells it. A trigger records
+    the commit mode each decision's write runs under."""
+    seen = f"{storage.table}_seen"
+    run(postgres_url, f"""
+        CREATE TABLE {seen} (n serial, setting text);
+        CREATE FUNCTION {seen}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+            INSERT INTO {seen} (setting) VALUES (current_setting('synchronous_commit'));
+            RETURN NULL; END $$;
+        CREATE TRIGGER {seen} AFTER INSERT OR UPDATE ON {storage.table}
+            FOR EACH ROW EXECUTE FUNCTION {seen}()""")  # fmt: skip
+    policy = FixedWindow(5, 60)
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            PostgresStorage(connection, storage.table).consume(policy, "k", 1, 0, None)
+            PostgresStorage(connection, storage.table, durable=True).consume(
+                policy, "k", 1, 0, None
+            )
+        with psycopg.connect(postgres_url) as connection:
+            connection.execute("SELECT 1")
+            PostgresStorage(connection, storage.table).consume(policy, "k", 1, 0, None)
+
+        async def on_async_connections() -> None:
+            async with await psycopg.AsyncConnection.connect(postgres_url) as connection:
+                await PostgresStorage(connection, storage.table).aconsume(policy, "k", 1, 0, None)
+            async with await psycopg.AsyncConnection.connect(postgres_url) as connection:
+                await connection.execute("SELECT 1")
+                await PostgresStorage(connection, storage.table).aconsume(policy, "k", 1, 0, None)
+
+        asyncio.run(on_async_connections())
+        settings = run(postgres_url, f"SELECT setting FROM {seen} ORDER BY n")
+        assert settings == [("off",), ("on",), ("on",), ("off",), ("on",)]
+    finally:
+        run(postgres_url, f"DROP TABLE {seen}; DROP TRIGGER {seen} ON {storage.table}; "
+                          f"DROP FUNCTION {seen}()")  # fmt: skip

@@ -7,8 +7,9 @@
 -- decided_at, p_id, p_tokens, p_refund_at (not NULL: give back p_tokens booked for that time
 -- instead of consuming), p_max_wait and the policy's parameters; it sets v_new to the state
 -- to write (left NULL: nothing changes) and v_life to its lifetime in seconds.
--- p_durable false commits the decision asynchronously (synchronous_commit = off), but only
--- when the call is its transaction's first command, that is, its own transaction.
+-- p_durable false commits the call's transaction asynchronously (synchronous_commit = off):
+-- callers pass it only for a call that is its own transaction (the server cannot tell, since
+-- under the extended query protocol a statement's timestamp is never its transaction's).
 -- The names, the parameters, the state checks (jsonpath: what from_dict accepts and a
 -- decision at decided_at could have written) and the TTL cap are filled in by postgres.py.
 CREATE OR REPLACE FUNCTION {function}(
@@ -26,7 +27,7 @@ DECLARE
     v_life float8;
     v_tries integer := 0;
 BEGIN
-    IF NOT p_durable AND statement_timestamp() = transaction_timestamp() THEN
+    IF NOT p_durable THEN
         PERFORM set_config('synchronous_commit', 'off', true);
     END IF;
     LOOP
