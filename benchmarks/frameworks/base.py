@@ -17,10 +17,12 @@ class AppAdapter(Library, ABC):
     protocol: Protocol
 
     @abstractmethod
-    def app(self, limit: int, period: int, storage: str | None = None) -> Any:
+    def app(
+        self, limit: int, period: int, storage: str | None = None, namespace: str = "bench"
+    ) -> Any:
         """The framework's hello-world app with every request limited to `limit` per
         `period` seconds per client address: a fixed window, headers on, in memory or in the
-        Redis server at the URL `storage`."""
+        Redis server at the URL `storage`, every key there starting with `namespace`."""
 
 
 class OurAdapter(AppAdapter, ABC):
@@ -30,11 +32,16 @@ class OurAdapter(AppAdapter, ABC):
 
     library = "throttle-suite"
 
-    def app(self, limit: int, period: int, storage: str | None = None) -> Any:
-        from throttle_core import InMemoryStorage
+    def app(
+        self, limit: int, period: int, storage: str | None = None, namespace: str = "bench"
+    ) -> Any:
+        from throttle_core import InMemoryStorage, storage_from_url
 
         config = {"policy": "fixed_window", "id": "hello", "limit": limit, "interval": period}
-        return self.limited(config, InMemoryStorage() if storage is None else storage)
+        if storage is None:
+            return self.limited(config, InMemoryStorage())
+        prefix = f"{namespace}:ours:{self.framework}:"
+        return self.limited(config, storage_from_url(storage, prefix=prefix))
 
     @abstractmethod
     def limited(self, config: dict[str, Any], storage: object) -> Any:

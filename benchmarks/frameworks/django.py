@@ -81,6 +81,24 @@ def at(path: str, middleware: list[str]) -> Any:
     return app
 
 
+def within(app: Any, **overrides: Any) -> Any:
+    """`app` with the settings `overrides` in force: from now on when the benchmark owns the
+    settings (no other contender reads them: each sets its own before it is timed), only
+    around each of its requests when the test suite owns them."""
+    from django.test import override_settings
+
+    changed = override_settings(**overrides)
+    if configure():
+        changed.enable()
+        return app
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        with changed:
+            return app(environ, start_response)
+
+    return wrapped
+
+
 def hello_app() -> Any:
     return at(PLAIN, [])
 
