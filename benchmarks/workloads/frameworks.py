@@ -123,6 +123,11 @@ CLOCKS: dict[str, Clock] = {"memory": CPU, "redis": WALL}
 other processes disturb less); on Redis the wait for the server is part of its cost."""
 
 
+def requests(settings: Settings, backend: str) -> int:
+    """How many requests a sample makes with its limits on `backend`."""
+    return settings.asgi_redis_requests if backend == "redis" else settings.asgi_requests
+
+
 def run(settings: Settings, services: Services) -> list[Row]:
     found = [a for a in APP_ADAPTERS if a.available()]
     frameworks = sorted({a.framework for a in found})
@@ -131,13 +136,13 @@ def run(settings: Settings, services: Services) -> list[Row]:
 
     def limited(adapter: AppAdapter, backend: str) -> Sample:
         rate, clock, url = RATES[adapter.protocol], CLOCKS[backend], storages[backend]
-        return lambda: rate(
-            adapter.app(LIMIT, PERIOD, url, services.namespace), settings.asgi_requests, clock
-        )
+        count = requests(settings, backend)
+        return lambda: rate(adapter.app(LIMIT, PERIOD, url, services.namespace), count, clock)
 
     def plain(framework: str, backend: str) -> Sample:
         rate, clock = RATES[PROTOCOLS[framework]], CLOCKS[backend]
-        return lambda: rate(BASELINES[framework](), settings.asgi_requests, clock)
+        count = requests(settings, backend)
+        return lambda: rate(BASELINES[framework](), count, clock)
 
     plan: dict[str, Sample] = {}
     for backend in backends:
