@@ -28,7 +28,9 @@ class AppAdapter(Library, ABC):
 class OurAdapter(AppAdapter, ABC):
     """Our integration with one framework: its defaults (IETF and legacy headers) and one
     fixed window keyed by the client address, as the peers' default strategy is, in memory or
-    in the Redis server at `storage`."""
+    in the Redis server at `storage`. It fails closed (`fail_open=False`): a storage error
+    answers 503, which the call loops refuse to time, as the peers' defaults raise or refuse,
+    so a limiter that cannot reach its storage never looks fast."""
 
     library = "throttle-suite"
 
@@ -45,4 +47,4 @@ class OurAdapter(AppAdapter, ABC):
 
     @abstractmethod
     def limited(self, config: dict[str, Any], storage: object) -> Any:
-        """The hello-world app limited by `config` on `storage`."""
+        """The hello-world app limited by `config` on `storage`, failing closed."""

@@ -15,4 +15,6 @@ class ThrottleDjango(OurAdapter):
 
     def limited(self, config: dict[str, Any], storage: object) -> Any:
         app = django.at(django.PLAIN, ["throttle_django.middleware.RateLimitMiddleware"])
-        return django.within(app, THROTTLE={"LIMITS": [config], "STORAGE": storage})
+        return django.within(
+            app, THROTTLE={"LIMITS": [config], "STORAGE": storage, "FAIL_OPEN": False}
+        )

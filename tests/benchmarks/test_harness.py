@@ -19,7 +19,7 @@ from benchmarks.chart import Panel, chart, colours, draw
 from benchmarks.frameworks import APP_ADAPTERS, BASELINES, AppAdapter
 from benchmarks.record import Row
 from benchmarks.report import DOC_END, DOC_START, Run, refresh_doc
-from benchmarks.services import CommandLog
+from benchmarks.services import CommandLog, free_port
 from benchmarks.targets import FRAMEWORK_PEERS, GOALS, Goal, Target, judge
 from benchmarks.timing import WALL
 from benchmarks.workloads.frameworks import RATES, asgi_rate, wsgi_rate
@@ -79,6 +79,17 @@ def test_every_app_adapter_counts_in_redis_under_the_namespace_it_is_given(
         for key in client.scan_iter(f"{namespace}*"):
             client.delete(key)
         client.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("adapter", APP_ADAPTERS, ids=lambda a: f"{a.library}-{a.framework}")
+def test_no_app_adapter_can_be_timed_while_its_redis_is_unreachable(adapter: AppAdapter) -> None:
+    """A limiter that cannot reach its storage must never look fast: ours fails closed (503),
+    the peers answer 500 or raise (slowapi's handler trips over the `ConnectionError`)."""
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    app = installed(adapter).app(1000, 3600, unreachable, "bench_test")  # type: ignore[union-attr]
+    with pytest.raises(Exception, match=r"answered \[.?50[03]|ConnectionError"):
+        RATES[adapter.protocol](app, 5, WALL)
 
 
 def test_the_drivers_refuse_to_time_an_app_that_refuses() -> None:
