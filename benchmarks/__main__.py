@@ -37,7 +37,7 @@ WORKLOADS: dict[str, tuple[Workload, str]] = {
     "3": (redis_workload.run, "redis"),
     "4": (postgres.run, "postgres"),
     "5": (exactness.run, "redis/postgres"),
-    "6": (frameworks.run, "memory"),
+    "6": (frameworks.run, "memory/redis"),
     "7": (servers.run, "redis"),
     "8": (django_storage.run, "postgres"),
 }

@@ -81,6 +81,33 @@ def at(path: str, middleware: list[str]) -> Any:
     return app
 
 
+def within(app: Any, **overrides: Any) -> Any:
+    """`app` with the settings `overrides` in force: from now on when the benchmark owns the
+    settings (no other contender reads them: each puts its own in force, in place of the
+    last one's, before it is timed), only around each of its requests when the test suite
+    owns them. In place, not on top: every override left on adds a layer that each look-up
+    of a setting nobody set (django-ratelimit's `RATELIMIT_*`) walks at every request."""
+    from django.test import override_settings
+
+    changed = override_settings(**overrides)
+    if configure():
+        while IN_FORCE:
+            IN_FORCE.pop().disable()
+        changed.enable()
+        IN_FORCE.append(changed)
+        return app
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        with changed:
+            return app(environ, start_response)
+
+    return wrapped
+
+
+IN_FORCE: list[Any] = []
+"""The override `within` put in force last, in the benchmark's own settings."""
+
+
 def hello_app() -> Any:
     return at(PLAIN, [])
 

@@ -16,7 +16,9 @@ class FlaskLimiter(AppAdapter):
     framework = "flask"
     protocol = "wsgi"
 
-    def app(self, limit: int, period: int, storage: str | None = None) -> Any:
+    def app(
+        self, limit: int, period: int, storage: str | None = None, namespace: str = "bench"
+    ) -> Any:
         from flask_limiter import Limiter
         from flask_limiter.util import get_remote_address
 
@@ -27,5 +29,6 @@ class FlaskLimiter(AppAdapter):
             default_limits=[f"{limit} per {period} seconds"],
             headers_enabled=True,
             storage_uri=storage or "memory://",
+            storage_options={"key_prefix": f"{namespace}:flask-limiter"} if storage else {},
         )
         return app

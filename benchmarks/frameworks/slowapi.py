@@ -15,7 +15,9 @@ class SlowAPI(AppAdapter):
     framework = "starlette"
     protocol = "asgi"
 
-    def app(self, limit: int, period: int, storage: str | None = None) -> Any:
+    def app(
+        self, limit: int, period: int, storage: str | None = None, namespace: str = "bench"
+    ) -> Any:
         from slowapi import Limiter, _rate_limit_exceeded_handler
         from slowapi.errors import RateLimitExceeded
         from slowapi.middleware import SlowAPIASGIMiddleware
@@ -27,6 +29,7 @@ class SlowAPI(AppAdapter):
             default_limits=[f"{limit} per {period} seconds"],
             headers_enabled=True,
             storage_uri=storage or "memory://",
+            storage_options={"key_prefix": f"{namespace}:slowapi"} if storage else {},
         )
         app = hello_app([Middleware(SlowAPIASGIMiddleware)])
         app.state.limiter = limiter

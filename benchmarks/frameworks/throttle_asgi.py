@@ -18,4 +18,6 @@ class ThrottleASGI(OurAdapter):
 
         from throttle_asgi import RateLimitMiddleware
 
-        return hello_app([Middleware(RateLimitMiddleware, limits=[config], storage=storage)])
+        return hello_app(
+            [Middleware(RateLimitMiddleware, limits=[config], storage=storage, fail_open=False)]
+        )

@@ -17,5 +17,5 @@ class ThrottleFlask(OurAdapter):
         from throttle_flask import Throttle
 
         app = hello_app()
-        Throttle(app, limits=[config], storage=storage)
+        Throttle(app, limits=[config], storage=storage, fail_open=False)
         return app

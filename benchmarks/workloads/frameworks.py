@@ -1,19 +1,19 @@
 """Workload 6, framework overhead: requests/s of a hello-world route called in-process with a
-raw ASGI or WSGI call loop (no client, no sockets), with and without limiting; the added cost
-per request is the difference of the two times per request."""
+raw ASGI or WSGI call loop (no client, no sockets), with and without limiting, the limits in
+memory and in Redis; the added cost per request is the difference of the two times per
+request."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import sys
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from benchmarks.frameworks import APP_ADAPTERS, BASELINES, PROTOCOLS, WORKLOADS, AppAdapter
 from benchmarks.record import Row
 from benchmarks.settings import Services, Settings
-from benchmarks.timing import CPU, Sample, interleaved
+from benchmarks.timing import CPU, WALL, Clock, Measured, Sample, interleaved
 
 LIMIT = 10**9
 PERIOD = 3600
@@ -34,9 +34,9 @@ SCOPE: dict[str, Any] = {
 REQUEST = {"type": "http.request", "body": b"", "more_body": False}
 
 
-def asgi_rate(app: Any, requests: int) -> float:
-    """Requests per CPU second of `app` answering GET / `requests` times, after a warm-up;
-    every answer must be a 200, so a contender that refuses cannot look fast."""
+def asgi_rate(app: Any, requests: int, clock: Clock = CPU) -> float:
+    """Requests per second of `clock` of `app` answering GET / `requests` times, after a
+    warm-up; every answer must be a 200, so a contender that refuses cannot look fast."""
     statuses: list[int] = []
 
     async def receive() -> dict[str, Any]:
@@ -47,10 +47,10 @@ def asgi_rate(app: Any, requests: int) -> float:
             statuses.append(message["status"])
 
     async def loop(count: int) -> float:
-        start = CPU()
+        start = clock()
         for _ in range(count):
             await app(dict(SCOPE), receive, send)
-        return count / (CPU() - start)
+        return count / (clock() - start)
 
     async def measure() -> float:
         await loop(50)
@@ -82,17 +82,17 @@ ENVIRON: dict[str, Any] = {
 }
 
 
-def wsgi_rate(app: Any, requests: int) -> float:
-    """Requests per CPU second of the WSGI `app` answering GET / `requests` times (a fresh
-    environ each, the body read and closed as a server does), after a warm-up; every answer
-    must be a 200."""
+def wsgi_rate(app: Any, requests: int, clock: Clock = CPU) -> float:
+    """Requests per second of `clock` of the WSGI `app` answering GET / `requests` times (a
+    fresh environ each, the body read and closed as a server does), after a warm-up; every
+    answer must be a 200."""
     statuses: set[str] = set()
 
     def start_response(status: str, headers: list[tuple[str, str]], *exc: Any) -> None:
         statuses.add(status)
 
     def loop(count: int) -> float:
-        start = CPU()
+        start = clock()
         for _ in range(count):
             body = app({**ENVIRON, "wsgi.input": io.BytesIO()}, start_response)
             for _chunk in body:
@@ -100,7 +100,7 @@ def wsgi_rate(app: Any, requests: int) -> float:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
-        return count / (CPU() - start)
+        return count / (clock() - start)
 
     loop(50)
     result = loop(requests)
@@ -109,35 +109,67 @@ def wsgi_rate(app: Any, requests: int) -> float:
     return result
 
 
-RATES: dict[str, Callable[[Any, int], float]] = {"asgi": asgi_rate, "wsgi": wsgi_rate}
+class Rate(Protocol):
+    """A call loop: requests per second of `clock` of an app answering `requests` times."""
+
+    def __call__(self, app: Any, requests: int, clock: Clock = CPU) -> float: ...
+
+
+RATES: dict[str, Rate] = {"asgi": asgi_rate, "wsgi": wsgi_rate}
 """The call loop of each protocol."""
+
+CLOCKS: dict[str, Clock] = {"memory": CPU, "redis": WALL}
+"""How each storage's requests are timed: in memory a request only computes (CPU time, which
+other processes disturb less); on Redis the wait for the server is part of its cost."""
+
+
+def requests(settings: Settings, backend: str) -> int:
+    """How many requests a sample makes with its limits on `backend`."""
+    return settings.asgi_redis_requests if backend == "redis" else settings.asgi_requests
 
 
 def run(settings: Settings, services: Services) -> list[Row]:
     found = [a for a in APP_ADAPTERS if a.available()]
     frameworks = sorted({a.framework for a in found})
+    storages = {"memory": None, "redis": services.redis_url}
+    backends = [b for b, url in storages.items() if b == "memory" or url is not None]
 
-    def limited(adapter: AppAdapter) -> Sample:
-        rate = RATES[adapter.protocol]
-        return lambda: rate(adapter.app(LIMIT, PERIOD), settings.asgi_requests)
+    def limited(adapter: AppAdapter, backend: str) -> Sample:
+        rate, clock, url = RATES[adapter.protocol], CLOCKS[backend], storages[backend]
+        count = requests(settings, backend)
+        return lambda: rate(adapter.app(LIMIT, PERIOD, url, services.namespace), count, clock)
 
-    def plain(framework: str) -> Sample:
-        rate = RATES[PROTOCOLS[framework]]
-        return lambda: rate(BASELINES[framework](), settings.asgi_requests)
+    def plain(framework: str, backend: str) -> Sample:
+        rate, clock = RATES[PROTOCOLS[framework]], CLOCKS[backend]
+        count = requests(settings, backend)
+        return lambda: rate(BASELINES[framework](), count, clock)
 
-    plan = {f"none/{f}": plain(f) for f in frameworks}
-    plan |= {f"{a.library}/{a.framework}": limited(a) for a in found}
+    plan: dict[str, Sample] = {}
+    for backend in backends:
+        plan |= {f"{backend}/none/{f}": plain(f, backend) for f in frameworks}
+        plan |= {f"{backend}/{a.library}/{a.framework}": limited(a, backend) for a in found}
     measured = interleaved(plan, settings.repeats)
-    rows = []
-    for framework in frameworks:
-        workload = WORKLOADS[framework]
-        base = Row(workload, "none", framework, None, "memory")
-        base.measured("requests_per_s", measured[f"none/{framework}"])
-        rows.append(base)
-        for adapter in (a for a in found if a.framework == framework):
-            row = Row(workload, adapter.library, framework, None, "memory")
-            row.measured("requests_per_s", measured[f"{adapter.library}/{framework}"])
-            per_request = 1 / row.metrics["requests_per_s"] - 1 / base.metrics["requests_per_s"]
-            row.metrics["added_us"] = per_request * 1e6
-            rows.append(row)
+    return [
+        row
+        for framework in frameworks
+        for backend in backends
+        for row in framework_rows(framework, backend, found, measured)
+    ]
+
+
+def framework_rows(
+    framework: str, backend: str, found: list[AppAdapter], measured: dict[str, Measured]
+) -> list[Row]:
+    """The unlimited baseline of `framework` timed as `backend`'s requests are, then each
+    library's row with the µs it adds per request."""
+    workload = WORKLOADS[framework]
+    base = Row(workload, "none", framework, None, backend)
+    base.measured("requests_per_s", measured[f"{backend}/none/{framework}"])
+    rows = [base]
+    for adapter in (a for a in found if a.framework == framework):
+        row = Row(workload, adapter.library, framework, None, backend)
+        row.measured("requests_per_s", measured[f"{backend}/{adapter.library}/{framework}"])
+        per_request = 1 / row.metrics["requests_per_s"] - 1 / base.metrics["requests_per_s"]
+        row.metrics["added_us"] = per_request * 1e6
+        rows.append(row)
     return rows

@@ -53,7 +53,11 @@ def run(settings: Settings, services: Services) -> list[Row]:
         urls = {}
         for name in contenders:
             framework = name.partition("/")[2]
-            env = {"BENCH_CONTENDER": name, "BENCH_STORAGE": services.redis_url}
+            env = {
+                "BENCH_CONTENDER": name,
+                "BENCH_STORAGE": services.redis_url,
+                "BENCH_NAMESPACE": services.namespace,
+            }
             server = stack.enter_context(
                 serve(SERVED_APP, server=SERVERS[PROTOCOLS[framework]],
                       workers=settings.served_workers, env=env)

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import struct
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,9 @@ from benchmarks.chart import Panel, chart, colours, draw
 from benchmarks.frameworks import APP_ADAPTERS, BASELINES, AppAdapter
 from benchmarks.record import Row
 from benchmarks.report import DOC_END, DOC_START, Run, refresh_doc
-from benchmarks.services import CommandLog
-from benchmarks.targets import GOALS
+from benchmarks.services import CommandLog, free_port
+from benchmarks.targets import FRAMEWORK_PEERS, GOALS, Goal, Target, judge
+from benchmarks.timing import WALL
 from benchmarks.workloads.frameworks import RATES, asgi_rate, wsgi_rate
 from benchmarks.workloads.servers import load as load_of
 from example_projects.server import serve
@@ -56,6 +58,38 @@ def test_every_adapter_grants_exactly_the_limit_per_key(adapter: Adapter, algori
 def test_every_app_adapter_answers_200_while_under_its_limit(adapter: AppAdapter) -> None:
     app = installed(adapter).app(1000, 3600)  # type: ignore[union-attr]
     assert RATES[adapter.protocol](app, 20) > 0
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+@pytest.mark.parametrize("adapter", APP_ADAPTERS, ids=lambda a: f"{a.library}-{a.framework}")
+def test_every_app_adapter_counts_in_redis_under_the_namespace_it_is_given(
+    adapter: AppAdapter, redis_url: str
+) -> None:
+    import redis
+
+    namespace = f"bench_test_{uuid.uuid4().hex[:8]}"
+    app = installed(adapter).app(1000, 3600, redis_url, namespace)  # type: ignore[union-attr]
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert client.keys(f"{namespace}*") == []
+        assert RATES[adapter.protocol](app, 20, WALL) > 0
+        assert client.keys(f"{namespace}*") != []
+    finally:
+        for key in client.scan_iter(f"{namespace}*"):
+            client.delete(key)
+        client.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("adapter", APP_ADAPTERS, ids=lambda a: f"{a.library}-{a.framework}")
+def test_no_app_adapter_can_be_timed_while_its_redis_is_unreachable(adapter: AppAdapter) -> None:
+    """A limiter that cannot reach its storage must never look fast: ours fails closed (503),
+    the peers answer 500 or raise (slowapi's handler trips over the `ConnectionError`)."""
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    app = installed(adapter).app(1000, 3600, unreachable, "bench_test")  # type: ignore[union-attr]
+    with pytest.raises(Exception, match=r"answered \[.?50[03]|ConnectionError"):
+        RATES[adapter.protocol](app, 5, WALL)
 
 
 def test_the_drivers_refuse_to_time_an_app_that_refuses() -> None:
@@ -147,6 +181,21 @@ def test_a_quick_run_writes_every_section_with_our_rows(
     assert all(r["metrics"]["client_commands"] == 1 for r in counted)
     served = {(r["library"], r["algorithm"]) for r in rows if r["workload"] == "servers"}
     assert {("none", "starlette"), (OURS.library, "starlette")} <= served
+    in_process = {workload for _, workload, _ in FRAMEWORK_PEERS}
+    overhead = {(r["workload"], r["library"], r["backend"]) for r in rows
+                if r["workload"] in in_process}  # fmt: skip
+    peers = {peer for *_, peer in FRAMEWORK_PEERS if installed_library(peer)}
+    for _, workload, peer in FRAMEWORK_PEERS:
+        for backend in ("memory", "redis"):
+            assert {(workload, "none", backend), (workload, OURS.library, backend)} <= overhead
+            assert ((workload, peer, backend) in overhead) == (peer in peers)
+    targets = json.loads((tmp_path / "latest.json").read_text())["targets"]
+    on_redis = next(t for t in targets if t["goal"].startswith("Frameworks on Redis"))
+    assert (on_redis["met"] is None) == (not peers)
+
+
+def installed_library(library: str) -> bool:
+    return any(a.available() for a in APP_ADAPTERS if a.library == library)
 
 
 def assert_progress(lines: list[str], out: Path) -> None:
@@ -210,8 +259,42 @@ def test_every_goal_is_in_the_targets_table_met_not_met_or_not_measured() -> Non
     table = Run(rows, meta).targets_table()
     assert len(table) == 2 + len(GOALS) + 1
     assert "| In memory: ≤ 220 bytes per key, every policy | — | not measured |" in table
-    assert any(goal.check is None for goal in GOALS)
+    assert judge(Goal("Nothing measures this"), Run(rows, meta)) == Target(
+        "Nothing measures this", "—", None
+    )
     tasks = Row("redis_tasks", OURS.library, "token_bucket", "token_bucket", "redis",
                 {"decisions_per_s": 440.0})  # fmt: skip
     assert Run([*rows, tasks], meta).vs_workload("redis_tasks", "memory_one_key",
                                                  "token_bucket") == 4.0  # fmt: skip
+
+
+def test_the_framework_goals_hold_ours_to_each_peer_on_the_storage_each_names() -> None:
+    def row(library: str, backend: str, added: float) -> Row:
+        return Row("asgi", library, "starlette", None, backend,
+                   {"requests_per_s": 1.0, "added_us": added})  # fmt: skip
+
+    rows = [row(OURS.library, "memory", 10.0), row("slowapi", "memory", 100.0),
+            row(OURS.library, "redis", 50.0), row("slowapi", "redis", 100.0)]  # fmt: skip
+    run = Run(rows, {"versions": {}, "many_keys": 100_000})
+    found = {t.goal: t for t in run.targets()}
+    assert found["ASGI: ≥ 3× lower added cost than slowapi"] == Target(
+        "ASGI: ≥ 3× lower added cost than slowapi",
+        "10.00× (ours 10.0 µs, slowapi 100.0 µs)",
+        True,
+    )
+    on_redis = "Frameworks on Redis: each ≥ 3× lower added cost than its peer"
+    assert found[on_redis] == Target(
+        on_redis, "ASGI 2.00× (ours 50.0 µs, slowapi 100.0 µs); Django —; Flask —", False
+    )
+    panels = {p.title: p for p in run.panels()}
+    assert panels["Framework overhead, in process"].series == {
+        OURS.library: [10.0],
+        "slowapi": [100.0],
+    }
+    assert panels["Framework overhead, limits on Redis"].series == {
+        OURS.library: [50.0],
+        "slowapi": [100.0],
+    }
+    assert panels["Framework overhead, limits on Redis"].targets[0] == pytest.approx(100.0 / 3)
+    rows[2].metrics["added_us"] = 25.0
+    assert {t.goal: t.met for t in Run(rows, run.meta).targets()}[on_redis] is True
