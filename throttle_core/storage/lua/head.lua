@@ -1,6 +1,6 @@
 -- Shared head of every policy script: its arguments, its clock and the stored value. A script is
 -- this head, then the policy's own file with the shared helpers (common.lua) before it or at
--- its line "-- [common.lua]": every call makes the helpers' dozen closures anew, so a common
+-- its line "-- [common.lua]": every call makes the helpers' ten closures anew, so a common
 -- case decided above that line, using only the head, costs less.
 --
 -- KEYS[1]: the state's key. ARGV[1], one string because every extra argument costs the client
