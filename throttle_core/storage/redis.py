@@ -38,9 +38,15 @@ log = logging.getLogger("throttle_core.storage")
 DEFAULT_PREFIX = "throttle:"
 
 
+HELPERS_HERE = "-- [common.lua]\n"
+"""The line of a policy's Lua file where the shared helpers go, if not before the file: the
+code above it (a common case that returns early) then does not pay for making their closures."""
+
+
 @dataclass(frozen=True, slots=True)
 class LuaScript:
-    """One policy's script: the shared head (common.lua) followed by the policy's own file."""
+    """One policy's script: the shared head (head.lua), then the policy's own file with the
+    shared helpers (common.lua) at its `HELPERS_HERE` line or before it."""
 
     text: str
     sha: str
@@ -51,7 +57,8 @@ class LuaScript:
 
     @classmethod
     def load(cls, source: str) -> LuaScript:
-        text = COMMON + source
+        first, here, rest = source.partition(HELPERS_HERE)
+        text = HEAD + first + COMMON + rest if here else HEAD + COMMON + source
         sha = hashlib.sha1(text.encode("utf-8")).hexdigest()
         return cls(
             text,
@@ -61,8 +68,11 @@ class LuaScript:
         )
 
 
-COMMON = (files("throttle_core.storage") / "lua" / "common.lua").read_text("utf-8")
-"""The head every script shares."""
+HEAD, COMMON = (
+    (files("throttle_core.storage") / "lua" / name).read_text("utf-8")
+    for name in ("head.lua", "common.lua")
+)
+"""The head and the helpers every script shares."""
 script_of = lru_cache(maxsize=None)(LuaScript.load)
 """The script of a policy's Lua text, made once."""
 SCRIPTS = {

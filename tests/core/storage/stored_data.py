@@ -39,7 +39,8 @@ IMPLAUSIBLE: dict[str, list[dict[str, Any]]] = {
         {"hits": [1e30]}, {"hits": [10**19]}, {"hits": [2**53 + 2]}, {"hits": [0, 10**19]},
         {"start": 1e300}, {"start": -1e300}, {"start": START + 1.1e10},
         {"timer": 1e300}, {"timer": -1e300}, {"interval": 0.0}, {"interval": -1.0},
-        {"hits": [0, 1], "interval": 6e9},
+        {"hits": [0, 1], "interval": 6e9}, {"hits": [1], "timer": 1e300},
+        {"hits": [1], "timer": START - 1.1e10}, {"hits": [1], "start": START + 1.1e10},
     ],
     "sliding_window": [
         {"previous": -5}, {"current": -15}, {"previous": -5, "current": -15},

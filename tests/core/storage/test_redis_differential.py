@@ -28,6 +28,7 @@ from tests.redis_support import delete_keys
 from throttle_core import Rate
 from throttle_core.policies import (
     FixedWindow,
+    FixedWindowState,
     LimiterPolicy,
     SlidingWindow,
     TokenBucket,
@@ -145,3 +146,34 @@ def test_states_in_other_layouts_are_decoded_in_full(
             expected = new or state
         assert storage.fetch(id) == expected, raw
     assert not caplog.records
+
+
+@pytest.mark.parametrize(
+    ("start", "interval", "now", "new_start"),
+    [
+        # now is below start + interval as rounded, yet (now - start) / interval is 1: the
+        # window is over, and the next one starts an interval after it.
+        (-543593561.2892501, 2243513561.2892504, 1699920000.0, 1699920000.0000002),
+        # now is start + interval as rounded, yet (now - start) / interval is below 1: the
+        # window is over, and a new one starts at now.
+        (1699920336.990685, 0.1, 1699920337.090685, 1699920337.090685),
+    ],
+    ids=["quotient-rounds-up", "sum-rounds-down"],
+)
+def test_first_hit_window_ends_under_rounding_are_decided_as_in_python(
+    storage: RedisStorage,
+    client: redis.Redis,
+    start: float,
+    interval: float,
+    now: float,
+    new_start: float,
+) -> None:
+    policy = FixedWindow(5, interval, "first_hit")
+    id = next(ids)
+    state = FixedWindowState(id, interval, start, (1,), start)
+    client.set(storage.key(id), json.dumps(state.to_dict(), separators=(",", ":")))
+    new, expected = policy.decide(id, state, now, 1, None)
+    assert storage.consume(policy, id, 1, None, now) == expected
+    assert new is not None
+    assert (new.start, new.hits) == (new_start, (1,))
+    assert storage.fetch(id) == new

@@ -3,6 +3,7 @@ NOSCRIPT recovery, sync/async client mix-ups, URLs, and one EVALSHA per decision
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ from redis.crc import key_slot
 
 from tests.conftest import START
 from tests.core.storage.differential import POLICIES, policy_id
-from tests.core.storage.stored_data import decided_as_absent, spoiled, stored_text
+from tests.core.storage.stored_data import decided_as_absent, implausible, spoiled, stored_text
 from tests.redis_support import RedisServer, aclient, client, prefix, redis_servers
 from tests.test_docs import BLOCK, ROOT
 from throttle_core import (
@@ -162,6 +163,20 @@ def test_stored_data_no_decision_wrote_is_absent_logged_once_and_overwritten(
             assert 0 < client.ttl(key) <= 2
 
         decided_as_absent(storage, policy, id, data, caplog, expires_with_its_ttl)
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=policy_id)
+def test_implausible_numbers_in_the_layout_the_scripts_write_are_absent_too(
+    client: redis.Redis, prefix: str, caplog: pytest.LogCaptureFixture, policy: LimiterPolicy
+) -> None:
+    """The scripts read their own layout (compact JSON of the state's own id) with patterns,
+    the fixed window's one-window case before anything else: the same numbers are refused
+    there as in a state decoded in full."""
+    storage = RedisStorage(client, prefix)
+    for n, data in enumerate(implausible(policy.name)):
+        id = f"laid-out:{n}"
+        client.set(storage.key(id), json.dumps({**data, "id": id}, separators=(",", ":")))
+        decided_as_absent(storage, policy, id, data, caplog)
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=policy_id)

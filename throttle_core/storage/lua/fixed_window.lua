@@ -2,11 +2,49 @@
 -- or first_hit).
 local limit_text, interval_text, align, id = string.match(params, '^(%d+) (%S+) (%S+) (.+)$')
 local limit, interval = limit_text + 0, interval_text + 0
+-- The head of this state's JSON (`head(id)`, below, written out: the helpers are not made yet).
+local mine = '{"type":"fixed_window","v":1,"id":' .. id .. ',"interval":' .. interval_text
+  .. ',"start":'
+
+-- The stored window start, counts ("3", or "3,0,2" with booked windows) and timer as texts,
+-- when the value has the usual layout, this state's id and numbers written as plain decimals.
+local a, h, b
+if raw and string.find(raw, mine, 1, true) == 1 then
+  a, h, b = string.match(raw,
+    '^(%-?%d+%.?%d*),"hits":%[(%d[%d,]*)%],"timer":(%-?%d+%.?%d*)}$', #mine + 1)
+end
+
+-- The common case, decided before the shared helpers are made: a consume of at least one
+-- token on one window (nothing booked after it) that is still the current one and has room
+-- for the tokens, so no wait (and max_wait, never negative, does not matter). It stores and
+-- replies what the general path below does for that case, which it decides too when a check
+-- fails: those of `plausible` that such a window can fail (the interval is the policy's,
+-- positive and at most a century, so the window starts within an interval of now or after it;
+-- a count with room is below the limit, at most 2**53).
+if a and op == 'c' and tokens > 0 and not string.find(h, ',', 1, true)
+    and h + tokens <= limit then
+  local start, timer = a + 0, b + 0
+  local current
+  if align == 'clock' then
+    current = start == floor(now / interval) * interval
+  else
+    current = now < start + interval and floor((now - start) / interval) <= 0
+  end
+  if current and start + interval - now <= MAX_TTL
+      and timer >= now - MAX_TTL and timer <= now + MAX_TTL then
+    local hits = format('%d', h + tokens)
+    store(mine .. a .. ',"hits":[' .. hits .. '],"timer":' .. clock .. '}', start + interval - now)
+    return '1 ' .. clock .. ' 0 ' .. status .. ' ' .. a .. ' ' .. hits
+  end
+end
+
+-- [common.lua]
+
+-- The head of the JSON of state `state_id` (a JSON string).
 local function head(state_id)
   return '{"type":"fixed_window","v":1,"id":' .. state_id .. ',"interval":' .. interval_text
     .. ',"start":'
 end
-local mine = head(id)
 
 -- Whether a decision could have stored windows of `length` from `from` holding `counts` at
 -- time `at` (FixedWindowState.problem).
@@ -27,11 +65,6 @@ end
 -- text, and the stored state's head.
 local first, booked, first_text, stored
 if raw then
-  local a, h, b
-  if string.find(raw, mine, 1, true) == 1 then
-    a, h, b = string.match(raw,
-      '^(%-?%d[^,]*),"hits":%[(%d[%d,]*)%],"timer":(%-?%d[^}]*)}$', #mine + 1)
-  end
   first = finite(a)
   local last = finite(b)
   if first and last and not string.find(h, ',', 1, true) then
