@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import tracemalloc
+from typing import Any
+
+import pytest
 
 from throttle_core import FrozenClock, InMemoryStorage, RateLimiterFactory
 from throttle_core.policies import FixedWindowState, TokenBucketState
@@ -105,3 +108,114 @@ def test_a_key_costs_under_280_bytes() -> None:
         tracemalloc.stop()
     assert len(storage) == 20_000
     assert held / 20_000 < 280
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"policy": "fixed_window", "interval": 60},
+        {"policy": "sliding_window", "interval": 60},
+        {"policy": "token_bucket", "rate": "100/minute"},
+        {"policy": "gcra", "rate": "100/minute"},
+    ],
+    ids=lambda config: str(config["policy"]),
+)
+def test_a_key_costs_under_220_bytes_in_every_policy(config: dict[str, Any]) -> None:
+    storage = InMemoryStorage()
+    factory = RateLimiterFactory({**config, "id": "bench", "limit": 100}, storage)
+    keys = [f"user-{i}" for i in range(20_000)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for key in keys:
+            factory.create(key).consume()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(storage) == 20_000
+    assert held / 20_000 < 220
+
+
+def test_buckets_left_full_but_one_token_share_one_float() -> None:
+    clock = FrozenClock(0)
+    storage = InMemoryStorage(clock=clock)
+    config = {"policy": "token_bucket", "id": "tb", "limit": 5, "rate": "5/minute"}
+    factory = RateLimiterFactory(config, storage)
+    factory.create("b").consume(2)
+    clock.advance(30)
+    factory.create("a").consume()
+    factory.create("b").consume()
+    a, b = storage.fetch("tb:a"), storage.fetch("tb:b")
+    assert a.tokens == 4.0
+    assert a.tokens is b.tokens
+    factory.create("b").consume()
+    assert storage.fetch("tb:b").tokens == 3.0
+
+
+def bucket(id: str, clock: FrozenClock) -> TokenBucketState:
+    """A state timed at `clock`'s now that lives 5 seconds."""
+    return TokenBucketState(id, 10, 1.0, 5.0, clock.now())
+
+
+def test_beyond_max_keys_the_least_recently_used_hundredth_goes_at_once() -> None:
+    clock = FrozenClock(0)
+    storage = InMemoryStorage(max_keys=300, clock=clock)
+    keys = [f"k{i}" for i in range(300)]
+    for key in keys:
+        storage.save(bucket(key, clock))
+    storage.save(bucket("k0", clock))
+    assert storage.fetch("k1") is not None
+    storage.save(bucket("new", clock))
+    assert len(storage) == 298
+    assert [storage.fetch(key) for key in ("k2", "k3", "k4")] == [None, None, None]
+    assert storage.fetch("k5") is not None
+    factory = RateLimiterFactory("5/hour", storage, clock=clock)
+    factory.create("a").consume()
+    factory.create("b").consume()
+    assert len(storage) == 300
+    factory.create("c").consume()
+    assert len(storage) == 298
+    held = {key for key in [*keys, "new"] if storage.fetch(key) is not None}
+    assert held == {"k0", "k1", "k5", "new", *keys[9:]}
+    assert factory.create("a").consume(0).remaining == 4
+
+
+def test_the_number_of_keys_never_exceeds_max_keys() -> None:
+    clock = FrozenClock(0)
+    storage = InMemoryStorage(max_keys=1000, clock=clock)
+    factory = RateLimiterFactory("5/hour", storage, clock=clock)
+    sizes = []
+    for i in range(5000):
+        factory.create(str(i)).consume()
+        sizes.append(len(storage))
+    assert sizes[:1000] == list(range(1, 1001))
+    assert set(sizes[1000:]) == set(range(991, 1001))
+    held = {i for i in range(5000) if storage.fetch(f"5-per-hour:{i}") is not None}
+    assert held == set(range(4000, 5000))
+
+
+def test_expired_states_are_swept_once_a_second_or_every_hundredth_of_max_keys() -> None:
+    clock = FrozenClock(0)
+    storage = InMemoryStorage(max_keys=1000, clock=clock)
+    storage.save(bucket("a", clock))
+    clock.advance(0.5)
+    storage.save(bucket("x", clock))
+    clock.advance(4.7)
+    storage.save(bucket("b", clock))
+    assert len(storage) == 2
+    clock.advance(0.4)
+    storage.save(bucket("c", clock))
+    assert len(storage) == 3
+    clock.advance(0.6)
+    storage.save(bucket("d", clock))
+    assert len(storage) == 3
+    clock.advance(4.1)
+    storage.save(bucket("0", clock))
+    assert len(storage) == 3
+    clock.advance(0.4)
+    for i in range(1, 10):
+        storage.save(bucket(str(i), clock))
+    assert len(storage) == 12
+    storage.save(bucket("10", clock))
+    assert len(storage) == 12
+    assert storage.fetch("d") is not None

@@ -99,17 +99,22 @@ class TokenBucket(RatedPolicy):
     def __init__(self, limit: int, rate: Rate) -> None:
         super().__init__(limit, rate)
         self.per_second = rate.tokens_per_second
+        self.full = float(self.limit)
+        """What `available` returns for a full bucket (this very float)."""
+        self.full_less_one = self.full - 1.0
+        """What a full bucket holds after one token: one float shared by every such state
+        (a new key's, or one idle until refilled), 24 bytes a key in memory."""
 
     def window_seconds(self) -> float:
         return self.limit / self.per_second
 
     def available(self, state: TokenBucketState | None, now: float) -> float:
         if state is None:
-            return float(self.limit)
+            return self.full
         elapsed = now - state.timer
         if elapsed <= 0:
-            return min(float(self.limit), state.tokens)
-        return min(float(self.limit), state.tokens + elapsed * self.per_second)
+            return min(self.full, state.tokens)
+        return min(self.full, state.tokens + elapsed * self.per_second)
 
     def server_args(self) -> tuple[Arg, ...]:
         return self.limit, float(self.per_second)
@@ -143,7 +148,7 @@ class TokenBucket(RatedPolicy):
         wait = self._wait(available, tokens)
         if max_wait is not None and wait > max_wait:
             return None, self.result(False, available, wait, now)
-        left = available - tokens
+        left = self.full_less_one if available is self.full and tokens == 1 else available - tokens
         timer = now if state is None or now > state.timer else state.timer
         new = TokenBucketState(id, self.limit, self.per_second, left, timer)
         return new, self.result(wait == 0.0, left, wait, now)
@@ -153,7 +158,7 @@ class TokenBucket(RatedPolicy):
     ) -> TokenBucketState | None:
         if state is None:
             return None
-        tokens_back = min(float(self.limit), self.available(state, now) + tokens)
+        tokens_back = min(self.full, self.available(state, now) + tokens)
         timer = now if now > state.timer else state.timer
         return TokenBucketState(state.id, self.limit, self.per_second, tokens_back, timer)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections import OrderedDict
 from typing import Any
 
 from throttle_core.clock import Clock, SystemClock, check_clock
@@ -14,7 +14,11 @@ from throttle_core.result import RateLimit
 from throttle_core.storage.decoding import foreign, usable_state
 
 DEFAULT_MAX_KEYS = 100_000
+_BATCH_SHARE = 100
+"""A trim evicts (beyond `max_keys`) a hundredth of `max_keys`, at least one state, and one
+is due every hundredth of `max_keys` new keys."""
 _SWEEP_PER_WRITE = 4
+_TRIM_EVERY = 1.0
 
 
 def _expired(entry: Any, now: float) -> bool:
@@ -28,12 +32,18 @@ def _expired(entry: Any, now: float) -> bool:
 
 
 class InMemoryStorage:
-    """States in an LRU-ordered dict with TTL expiry, bounded by `max_keys`.
+    """States in a plain dict kept in least-recently-used order, with TTL expiry, never more
+    than `max_keys` of them.
 
-    Decisions run under one lock, so `consume` is atomic; beyond `max_keys` the least
-    recently used state is evicted. Expiry is judged by `clock` (default `SystemClock`).
-    An entry is the state itself when its `timer` is the storage's time (its expiry is then
-    `timer + expiration_time`, nothing more to keep per key), else `(expires, state)`.
+    Decisions run under one lock, so `consume` is atomic. A state used (decided on, fetched,
+    saved) moves to the end of the dict. Reaching the front of a plain dict means stepping
+    over every slot freed there since CPython last rebuilt its table, so the front is trimmed
+    in batches: a new key beyond `max_keys` evicts the `max_keys // 100` least recently used
+    states (at least one) at once, and the first new key a second after the last trim, or
+    every `max_keys // 100`-th, drops expired states there. Expiry is judged by `clock`
+    (default `SystemClock`). An entry is the state itself when its `timer` is the storage's
+    time (its expiry is then `timer + expiration_time`, nothing more to keep per key), else
+    `(expires, state)`.
     """
 
     def __init__(self, max_keys: int = DEFAULT_MAX_KEYS, *, clock: Clock | None = None) -> None:
@@ -42,7 +52,12 @@ class InMemoryStorage:
         self.max_keys = max_keys
         self._clock: Clock = check_clock(clock) or SystemClock()
         self._now = time.time if type(self._clock) is SystemClock else self._clock.now
-        self._data: OrderedDict[str, Any] = OrderedDict()
+        self._batch = max(1, max_keys // _BATCH_SHARE)
+        self._data: dict[str, Any] = {}
+        self._last: str | None = None
+        """The id last put at the end of `_data`: using it again needs no move."""
+        self._written = 0
+        self._trim_at = -math.inf
         self._lock = threading.Lock()
 
     @property
@@ -74,22 +89,43 @@ class InMemoryStorage:
             del data[id]
             foreign(f"of {id!r} in InMemoryStorage", state.type, state_type.type)
             return None
-        data.move_to_end(id)
+        if id != self._last:
+            data[id] = data.pop(id)
+            self._last = id
         return state
 
     def _put(self, state: Any, now: float, known: bool) -> None:
-        """Store `state` as the most recent entry; a new key first makes room for itself."""
+        """Store `state` as the most recent entry (a known key has just been moved to the end);
+        a new key beyond `max_keys`, or the first in a second or in `batch` new keys, trims."""
         data = self._data
+        id = state.id
         if getattr(state, "timer", None) == now:
-            data[state.id] = state
+            data[id] = state
         else:
-            data[state.id] = (now + state.expiration_time, state)
+            data[id] = (now + state.expiration_time, state)
+        self._last = id
         if known:
             return
-        for _ in range(_SWEEP_PER_WRITE):
-            if len(data) <= self.max_keys and not _expired(next(iter(data.values())), now):
+        self._written += 1
+        if len(data) > self.max_keys or self._written >= self._batch or now >= self._trim_at:
+            self._trim(now)
+
+    def _trim(self, now: float) -> None:
+        """Drop states from the least recently used end: `batch` of them when there are more
+        than `max_keys`, then expired ones up to the first live one (at most four per new key
+        since the last trim)."""
+        data = self._data
+        evict = self._batch if len(data) > self.max_keys else 0
+        most = evict + _SWEEP_PER_WRITE * self._written
+        doomed: list[str] = []
+        for id, entry in data.items():
+            if len(doomed) == most or (len(doomed) >= evict and not _expired(entry, now)):
                 break
-            data.popitem(last=False)
+            doomed.append(id)
+        for id in doomed:
+            del data[id]
+        self._written = 0
+        self._trim_at = now + _TRIM_EVERY
 
     def save(self, state: Any) -> None:
         """Store `state` (the storage interface); a state no decision could have written at the
@@ -147,7 +183,9 @@ class InMemoryStorage:
                 # to work out, and a new state timed now takes its place as it is.
                 recent = type(state) is policy.state_type and stored_now < state.timer + 1.0
                 if recent:
-                    data.move_to_end(id)
+                    if id != self._last:
+                        data[id] = data.pop(id)
+                        self._last = id
                 else:
                     state = self._get(id, stored_now, policy.state_type)
             new, result = policy.decide(
