@@ -64,7 +64,10 @@ class Connections:
     costs as much CPU as the round trip itself; a connection here is only ever put back
     after a complete exchange (any error disconnects it and hands it back to the pool), so
     it needs no such check. One connection per thread deciding at the same moment; a
-    forked child starts again from the pool (whose own fork check resets it).
+    forked child starts again from the pool (whose own fork check resets it). A call that
+    fails hands every kept connection back too: a server that went away took them all with
+    it, and the pool's check on the next checkout reconnects them, so a restarted server is
+    not met with one stale connection after another.
     """
 
     def __init__(self, client: Any) -> None:
@@ -90,6 +93,7 @@ class Connections:
             raise
         except BaseException:
             self._pool.release(connection)
+            self.close()
             raise
         self._idle.append(connection)
         return reply

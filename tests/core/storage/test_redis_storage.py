@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 import redis.asyncio
+from redis.backoff import NoBackoff
 from redis.crc import key_slot
+from redis.retry import Retry
 
 from tests.conftest import START
 from tests.core.storage.differential import POLICIES, policy_id
@@ -27,6 +31,7 @@ from throttle_core import (
 )
 from throttle_core.policies import FixedWindowState, LimiterPolicy, TokenBucketState
 from throttle_core.storage.redis import RedisStorage
+from throttle_core.storage.redis_wire import Connections
 
 pytestmark = pytest.mark.redis
 __all__ = ["aclient", "client", "prefix"]
@@ -403,3 +408,32 @@ def test_redis_doc_examples_run(redis_url: str) -> None:
         code = "\n" * text[: match.start()].count("\n") + match.group(1)
         exec(compile(code, str(ROOT / "docs/redis.md"), "exec"), {"__name__": "__doc_example__"})
     assert "docs/redis.md" in (ROOT / "README.md").read_text()
+
+
+BLOCK_FOR_A_MOMENT = b"*3\r\n$5\r\nBLPOP\r\n$13\r\nthrottle:none\r\n$4\r\n0.05\r\n"
+PING = b"*1\r\n$4\r\nPING\r\n"
+
+
+def test_a_restarted_server_costs_one_failed_call_not_one_per_kept_connection(
+    tmp_path: Path,
+) -> None:
+    with redis_servers(1, tmp_path) as (server,):
+        client = server.client(retry=Retry(NoBackoff(), 0))
+        connections = Connections(client)
+        threads = [
+            threading.Thread(target=connections.send, args=(BLOCK_FOR_A_MOMENT,)) for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(client.connection_pool._in_use_connections) == 4
+        server.restart()
+        outcomes = []
+        for _ in range(6):
+            try:
+                outcomes.append(connections.send(PING))
+            except redis.ConnectionError:
+                outcomes.append("failed")
+        assert outcomes == ["failed", b"PONG", b"PONG", b"PONG", b"PONG", b"PONG"]
+        client.close()
