@@ -115,6 +115,8 @@ CASES: list[tuple[str, str, Callable[[], object], str]] = [
     ("FrozenClock.start", "extreme", lambda: FrozenClock(1e300), "start must be within"),
     ("InMemoryStorage.max_keys", "type", lambda: InMemoryStorage("5"), "max_keys must be"),  # type: ignore[arg-type]
     ("InMemoryStorage.max_keys", "value", lambda: InMemoryStorage(0), "max_keys must be"),
+    ("InMemoryStorage.max_keys", "extreme", lambda: InMemoryStorage(HUGE),
+     "max_keys must be at most 1,000,000,000 .* got about 10\\*\\*400"),
     ("InMemoryStorage.clock", "type", lambda: InMemoryStorage(clock=5), "clock must be a clock"),  # type: ignore[arg-type]
     ("storage_from_url.url", "type", lambda: storage_from_url(5), "URL must be a string"),  # type: ignore[arg-type]
     ("storage_from_url.options", "type", lambda: storage_from_url("memory://", max_keys="x"),

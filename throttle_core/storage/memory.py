@@ -9,11 +9,14 @@ from typing import Any
 
 from throttle_core.clock import Clock, SystemClock, check_clock
 from throttle_core.errors import ConfigError
+from throttle_core.messages import short
 from throttle_core.policies import LimiterPolicy, StateBase
 from throttle_core.result import RateLimit
 from throttle_core.storage.decoding import foreign, usable_state
 
 DEFAULT_MAX_KEYS = 100_000
+MAX_KEYS = 10**9
+"""The most keys one in-memory storage may be told to hold: 200 GB of states."""
 _BATCH_SHARE = 100
 """A trim evicts (beyond `max_keys`) a hundredth of `max_keys`, at least one state, and one
 is due every hundredth of `max_keys` new keys."""
@@ -48,7 +51,12 @@ class InMemoryStorage:
 
     def __init__(self, max_keys: int = DEFAULT_MAX_KEYS, *, clock: Clock | None = None) -> None:
         if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 1:
-            raise ConfigError(f"max_keys must be a positive integer, got {max_keys!r}")
+            raise ConfigError(f"max_keys must be a positive integer, got {short(max_keys)}")
+        if max_keys > MAX_KEYS:
+            raise ConfigError(
+                f"max_keys must be at most {MAX_KEYS:,} (about 200 bytes a key), "
+                f"got {short(max_keys)}"
+            )
         self.max_keys = max_keys
         self._clock: Clock = check_clock(clock) or SystemClock()
         self._now = time.time if type(self._clock) is SystemClock else self._clock.now
