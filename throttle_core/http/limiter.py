@@ -46,6 +46,8 @@ a busy key costs no new objects per request."""
 VIEW_RULES_KEPT = 1024
 """View rules a request limiter keeps bound (the least recent evicted beyond)."""
 
+_tuple_new = tuple.__new__
+
 USER_KEYS = frozenset({"user", "user_or_ip"})
 ADDRESS_KEYS = frozenset({"ip", *USER_KEYS})
 """The keys that are (or fall back to) the client address."""
@@ -301,7 +303,7 @@ class RequestLimiter:
             return self.render((), result)
         if result.accepted:
             headers = self.one_limit_headers(quota, result)
-            return Decision(None, headers, result, (), None, ((quota, result),))
+            return _tuple_new(Decision, (None, headers, result, (), None, ((quota, result),)))
         return self.render(((quota, result),), result)
 
     def solo_check(self, request: RequestView) -> Decision:
