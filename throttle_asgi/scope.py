@@ -77,13 +77,19 @@ _NAMES = _Names()
 
 
 def _headed(message: Message, headers: tuple[tuple[str, str], ...]) -> Message:
+    """`message` with `headers` added where the application set none of that name. Plain
+    loops rather than comprehensions: each comprehension is a call of its own on every
+    response (Python 3.11)."""
     own = message.get("headers")
-    present = {name.lower() for name, _ in own} if own else ()
-    added = [
-        (raw, value.encode("latin-1"))
-        for name, value in headers
-        if (raw := _NAMES[name]) not in present
-    ]
+    present = set()
+    if own:
+        for name, _ in own:
+            present.add(name.lower())
+    added = []
+    for name, value in headers:
+        raw = _NAMES[name]
+        if raw not in present:
+            added.append((raw, value.encode("latin-1")))
     if type(own) is list:
         own += added
         return message
