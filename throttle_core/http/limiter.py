@@ -312,7 +312,8 @@ class RequestLimiter:
         bound = self.solo
         if bound is None or request.method == WEBSOCKET:
             return self.check(request) if bound is None else PASS
-        key = normalized_key(bound.find(request))
+        found = self.client.peer_key(request.peer) if bound.key == "ip" else None
+        key = normalized_key(bound.find(request) if found is None else found)
         if key is None:
             return PASS
         limit = bound.limits[0]
