@@ -71,6 +71,7 @@ class RateLimitMiddleware:
                 raise
             self.failure = error
             self.limiter = RequestLimiter(enabled=False)
+        self.decides_now = self.limiter.never_waits and self.limiter.solo is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.failure is not None:
@@ -80,8 +81,8 @@ class RateLimitMiddleware:
         if not limited or self.exempt_routes(scope, self.app):
             await self.app(scope, receive, send)
             return
-        view = request_view(scope, limiter.needs_request, limiter.needs_user)
-        decision = await limiter.acheck(view)
+        view = request_view(scope, limiter.needs_request, limiter.needs_user, limiter.needs_headers)
+        decision = limiter.solo_check(view) if self.decides_now else await limiter.acheck(view)
         scope[DECISION] = decision
         if decision.status is None:
             await self.app(scope, receive, with_headers(send, scope))

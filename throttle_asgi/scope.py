@@ -8,6 +8,9 @@ from starlette.requests import HTTPConnection, Request
 from starlette.types import Message, Scope, Send
 
 from throttle_core.http import WEBSOCKET, Headers, RequestView
+from throttle_core.http.request import NO_HEADERS
+
+_tuple_new = tuple.__new__
 
 _HEADED = frozenset({"http.response.start", "websocket.http.response.start", "websocket.accept"})
 
@@ -39,19 +42,26 @@ DECISION = "throttle.decision"
 so that a response describes every limit that covered it."""
 
 
-def request_view(scope: Scope, with_request: bool = True, with_user: bool = True) -> RequestView:
+def request_view(
+    scope: Scope, with_request: bool = True, with_user: bool = True, with_headers: bool = True
+) -> RequestView:
     """The `RequestView` of an HTTP or WebSocket scope; with `with_request`, it carries the
     scope's `connection` for callable keys (building it costs, so callers that know no key
     needs it leave it out); with `with_user`, a lookup of `scope["user"]` that runs only if a
-    matched rule counts by user."""
+    matched rule counts by user; with `with_headers`, the request's headers (without, none:
+    for callers that know no key reads them). Built as the tuple it is, as `rate_limit`
+    builds results."""
     client = scope.get("client")
-    return RequestView(
-        scope["method"] if scope["type"] == "http" else WEBSOCKET,
-        scope["path"],
-        client[0] if client else None,
-        Headers(scope.get("headers", [])),
-        partial(user_id, scope) if with_user else None,
-        connection(scope) if with_request else None,
+    return _tuple_new(
+        RequestView,
+        (
+            scope["method"] if scope["type"] == "http" else WEBSOCKET,
+            scope["path"],
+            client[0] if client else None,
+            Headers(scope.get("headers", [])) if with_headers else NO_HEADERS,
+            partial(user_id, scope) if with_user else None,
+            connection(scope) if with_request else None,
+        ),
     )
 
 
@@ -67,13 +77,19 @@ _NAMES = _Names()
 
 
 def _headed(message: Message, headers: tuple[tuple[str, str], ...]) -> Message:
+    """`message` with `headers` added where the application set none of that name. Plain
+    loops rather than comprehensions: each comprehension is a call of its own on every
+    response (Python 3.11)."""
     own = message.get("headers")
-    present = {name.lower() for name, _ in own} if own else ()
-    added = [
-        (raw, value.encode("latin-1"))
-        for name, value in headers
-        if (raw := _NAMES[name]) not in present
-    ]
+    present = set()
+    if own:
+        for name, _ in own:
+            present.add(name.lower())
+    added = []
+    for name, value in headers:
+        raw = _NAMES[name]
+        if raw not in present:
+            added.append((raw, value.encode("latin-1")))
     if type(own) is list:
         own += added
         return message

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("throttle_django")
 
+_tuple_new = tuple.__new__
+
 DECIDED = "_throttle_decided"
 """The request attribute naming the view limits already decided for it (by the middleware or
 an outer decorator), so no limit is counted twice for one request."""
@@ -79,15 +81,19 @@ def request_view(
     """The `RequestView` of `request`: its method, `path`, `REMOTE_ADDR` and headers, and
     (unless `user` is False: no limit that may apply counts by user) a lookup of its user
     that runs only when a matched rule counts by user, so the session and the user are read
-    only then."""
+    only then. Built as the tuple it is, as `rate_limit` builds results."""
     lookup = partial(auser_id if is_async else user_id, request) if user else None
-    return RequestView(
-        request.method or "GET",
-        request.path,
-        request.META.get("REMOTE_ADDR"),
-        EnvironHeaders(request.META),
-        lookup,
-        request,
+    meta = request.META
+    return _tuple_new(
+        RequestView,
+        (
+            request.method or "GET",
+            request.path,
+            meta.get("REMOTE_ADDR"),
+            EnvironHeaders(meta),
+            lookup,
+            request,
+        ),
     )
 
 
@@ -100,7 +106,15 @@ def problem_response(decision: Decision) -> HttpResponse:
     return response
 
 
-_LOWER: dict[str, str] = {}
+class _Lower(dict[str, str]):
+    """Header names in lower case, each lowered on first use."""
+
+    def __missing__(self, name: str) -> str:
+        lower = self[name] = name.lower()
+        return lower
+
+
+_LOWER = _Lower()
 
 
 def add_headers(response: HttpResponseBase, decision: Decision | None) -> None:
@@ -119,7 +133,7 @@ def add_headers(response: HttpResponseBase, decision: Decision | None) -> None:
                 response.headers[name] = value
         return
     for name, value in decision.headers:
-        lower = _LOWER.get(name) or _LOWER.setdefault(name, name.lower())
+        lower = _LOWER[name]
         if lower not in store and (refusal or lower != "retry-after"):
             store[lower] = (name, value)
 

@@ -14,6 +14,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
+from throttle_core.http import GLOBAL
 from throttle_django import conf
 from throttle_django.decisions import (
     GLOBAL_DECIDED,
@@ -89,7 +90,10 @@ class RateLimitMiddleware:
             return self.get_response(request)
         target = self.covering(request)
         view = request_view(request, limiter, user=target.needs_user(limiter))
-        hard, decision = target.check(limiter, view)
+        if target.hard is GLOBAL and target.soft is None:
+            hard = decision = limiter.solo_check(view)
+        else:
+            hard, decision = target.check(limiter, view)
         publish(request, decision)
         if hard.status is not None:
             return refusal(request, decision, configuration, target.sender)
@@ -120,5 +124,6 @@ class RateLimitMiddleware:
         again)."""
         target = covering(request)
         setattr(request, GLOBAL_DECIDED, True)
-        mark_decided(request, target.limits)
+        if target.limits:
+            mark_decided(request, target.limits)
         return target

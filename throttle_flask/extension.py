@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+_tuple_new = tuple.__new__
+
 PREFIX = "THROTTLE_"
 """The prefix of the extension's keys in `app.config`."""
 EXTRAS = ("USER",)
@@ -97,10 +99,15 @@ def add_headers(response: Response, headers: Iterable[tuple[str, str]]) -> None:
     """Add `headers` to `response`, leaving alone any header the view set itself. The pairs
     go straight onto werkzeug's header list: they were rendered by the request side (names
     and values without line breaks), and `Headers.add` checking each again doubled the cost
-    of the hook (`make bench`, Flask workload)."""
+    of the hook (`make bench`, Flask workload). Plain loops rather than comprehensions: each
+    comprehension is a call of its own on every response (Python 3.11)."""
     pairs = response.headers._list
-    present = {name.lower() for name, _ in pairs}
-    pairs.extend([pair for pair in headers if pair[0].lower() not in present])
+    present = set()
+    for name, _ in pairs:
+        present.add(name.lower())
+    for pair in headers:
+        if pair[0].lower() not in present:
+            pairs.append(pair)
 
 
 def refuse(decision: Decision) -> None:
@@ -150,17 +157,23 @@ class AppThrottle:
         if covered is None:
             environ[DECISION] = None
             return
-        view = RequestView(
-            req.method, req.path, req.remote_addr, EnvironHeaders(environ), self.user, req
+        view = _tuple_new(
+            RequestView,
+            (req.method, req.path, req.remote_addr, EnvironHeaders(environ), self.user, req),
         )
         limiter = self.limiter
+        if not covered.peeks:
+            decision = environ[DECISION] = limiter.check(view, covered.view)
+            if decision.status is not None:
+                refuse(decision)
+            return
         peeks = [limiter.check(view, peek) for peek in covered.peeks]
         for peeked in peeks:
             if peeked.status is not None:
                 environ[DECISION] = peeked
                 refuse(peeked)
         decision = limiter.check(view, covered.view)
-        if peeks and decision.status != 503:
+        if decision.status != 503:
             if decision.status is None:
                 environ[PENDING] = (view, decision, covered, peeks)
             decision = functools.reduce(limiter.combine, peeks, decision)

@@ -176,3 +176,14 @@ def test_bad_options_name_the_bad_value(options: dict[str, object], message: str
 def test_parse_address(text: str, expected: str | None) -> None:
     address = parse_address(text)
     assert (None if address is None else str(address)) == expected
+
+
+def test_peer_key_is_the_key_of_every_request_from_a_peer_no_header_can_change() -> None:
+    client = ClientAddress(["10.0.0.0/8"])
+    spoofed = Headers([("X-Forwarded-For", "203.0.113.9")])
+    assert client.peer_key("198.51.100.7") == client("198.51.100.7", spoofed) == "198.51.100.7"
+    assert client.peer_key("2001:db8::1") == "2001:db8::/64"
+    assert client.peer_key(None) == client(None, spoofed) == "unknown"
+    assert client.peer_key("not an address") == "not an address"
+    assert client.peer_key("10.0.0.1") is None
+    assert client("10.0.0.1", spoofed) == "203.0.113.9"

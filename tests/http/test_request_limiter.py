@@ -305,3 +305,13 @@ def test_combine_keeps_the_limits_of_either_decision() -> None:
     both = other.combine(earlier, other.check(get()))
     names = dict(both.headers)["RateLimit-Policy"]
     assert names == '"2-per-minute";q=2;w=60, "3-per-minute";q=3;w=60'
+
+
+def test_needs_headers_only_for_header_keys_and_addresses_behind_trusted_proxies() -> None:
+    assert not limiter(limits=["2/minute"]).needs_headers
+    assert not limiter(limits=[Rule("2/minute", key="user")]).needs_headers
+    assert not limiter(limits=[Rule("2/minute", key=lambda request: "team")]).needs_headers
+    assert limiter(limits=[Rule("2/minute", key="header:X-Api-Key")]).needs_headers
+    assert limiter(limits=["2/minute"], trusted_proxies=["10.0.0.0/8"]).needs_headers
+    proxied = limiter(limits=[Rule("2/minute", key="path")], trusted_proxies=["10.0.0.0/8"])
+    assert not proxied.needs_headers

@@ -137,6 +137,14 @@ class ClientAddress:
             return key
         return self.key(self.walk(address, self.chain(headers)))
 
+    def peer_key(self, peer: str | None) -> str | None:
+        """The client key of every request from `peer` when no header can change it (`peer`
+        is no trusted proxy); None when the headers decide it."""
+        if peer is None:
+            return UNKNOWN
+        address, key, trusted = self._peer(peer)
+        return None if trusted and address is not None else key
+
     def _classify(self, peer: str) -> tuple[IPAddress | None, str, bool]:
         address = parse_address(peer)
         if address is None:

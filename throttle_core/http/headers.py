@@ -59,7 +59,9 @@ class Quota:
     formats its own numbers."""
 
     __slots__ = (
+        "draft6_constant",
         "item",
+        "legacy_limit",
         "limit",
         "limit_text",
         "name",
@@ -80,6 +82,11 @@ class Quota:
         self.state_prefix = f"{self.item};r="
         self.limit_text = str(limit)
         self.short_policy = f"{limit};w={self.window}"
+        self.legacy_limit = ("X-RateLimit-Limit", self.limit_text)
+        self.draft6_constant = (
+            ("RateLimit-Limit", self.limit_text),
+            ("RateLimit-Policy", self.short_policy),
+        )
 
     def __repr__(self) -> str:
         return f"Quota({self.name!r}, {self.limit}, {self.window})"
@@ -154,17 +161,13 @@ def _draft7(quota: Quota, remaining: int, reset: int, reset_at: int) -> tuple[He
 
 
 def _draft6(quota: Quota, remaining: int, reset: int, reset_at: int) -> tuple[Header, ...]:
-    return (
-        ("RateLimit-Limit", quota.limit_text),
-        ("RateLimit-Remaining", str(remaining)),
-        ("RateLimit-Reset", str(reset)),
-        ("RateLimit-Policy", quota.short_policy),
-    )
+    limit, policy = quota.draft6_constant
+    return (limit, ("RateLimit-Remaining", str(remaining)), ("RateLimit-Reset", str(reset)), policy)
 
 
 def _legacy(quota: Quota, remaining: int, reset: int, reset_at: int) -> tuple[Header, ...]:
     return (
-        ("X-RateLimit-Limit", quota.limit_text),
+        quota.legacy_limit,
         ("X-RateLimit-Remaining", str(remaining)),
         ("X-RateLimit-Reset", str(reset_at)),
     )

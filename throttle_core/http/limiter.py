@@ -46,7 +46,11 @@ a busy key costs no new objects per request."""
 VIEW_RULES_KEPT = 1024
 """View rules a request limiter keeps bound (the least recent evicted beyond)."""
 
+_tuple_new = tuple.__new__
+
 USER_KEYS = frozenset({"user", "user_or_ip"})
+ADDRESS_KEYS = frozenset({"ip", *USER_KEYS})
+"""The keys that are (or fall back to) the client address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,8 @@ class RequestLimiter:
     `headers`, `trusted_proxies`, `fail_open`, `key`, `enabled`, `ipv6_prefix`,
     `proxy_header`), plus a `lock` for user storages and a `clock` for tests. The storage
     defaults to a private in-memory one. `needs_request` says whether a key function wants
-    the framework's request object, `needs_user` whether a rule counts by user;
+    the framework's request object, `needs_user` whether a rule counts by user,
+    `needs_headers` whether a rule's key reads the request's headers;
     `never_waits` that the storage decides without I/O, so `acheck` calls it directly.
     """
 
@@ -153,6 +158,7 @@ class RequestLimiter:
         self.rules = tuple(self.bind(rule) for rule in every if not rule.exempt)
         self.needs_request = any(callable(bound.key) for bound in self.rules)
         self.needs_user = any(bound.key in USER_KEYS for bound in self.rules)
+        self.needs_headers = any(self.reads_headers(bound.key) for bound in self.rules)
         self.never_waits = lock is None and getattr(self.storage, "never_waits", False) is True
         self.unconditional = not self.exempt and all(
             bound.rule.methods is None and not bound.rule.paths for bound in self.rules
@@ -167,6 +173,15 @@ class RequestLimiter:
         if only is None or not (self.enabled and self.unconditional) or len(only.limits) != 1:
             return None
         return None if callable(only.key) or only.key in USER_KEYS else only
+
+    def reads_headers(self, key: KeySpec) -> bool:
+        """Whether the key `key` reads the request's headers: a header key, and an address
+        behind trusted proxies (a callable key reads the framework's request instead)."""
+        if callable(key):
+            return False
+        return key.startswith("header:") or (
+            key in ("ip", *USER_KEYS) and bool(self.client.networks)
+        )
 
     def bind(self, rule: Rule) -> BoundRule:
         """`rule` with its key function and a factory per limit, on this limiter's storage."""
@@ -288,7 +303,7 @@ class RequestLimiter:
             return self.render((), result)
         if result.accepted:
             headers = self.one_limit_headers(quota, result)
-            return Decision(None, headers, result, (), None, ((quota, result),))
+            return _tuple_new(Decision, (None, headers, result, (), None, ((quota, result),)))
         return self.render(((quota, result),), result)
 
     def solo_check(self, request: RequestView) -> Decision:
@@ -297,7 +312,8 @@ class RequestLimiter:
         bound = self.solo
         if bound is None or request.method == WEBSOCKET:
             return self.check(request) if bound is None else PASS
-        key = normalized_key(bound.find(request))
+        found = self.client.peer_key(request.peer) if bound.key == "ip" else None
+        key = normalized_key(bound.find(request) if found is None else found)
         if key is None:
             return PASS
         limit = bound.limits[0]
