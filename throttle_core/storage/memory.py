@@ -97,10 +97,14 @@ class InMemoryStorage:
             del data[id]
             foreign(f"of {id!r} in InMemoryStorage", state.type, state_type.type)
             return None
-        if id != self._last:
-            data[id] = data.pop(id)
-            self._last = id
+        self._move_to_end(id)
         return state
+
+    def _move_to_end(self, id: str) -> None:
+        """Make the stored `id` the most recently used (the one used last already is)."""
+        if id != self._last:
+            self._data[id] = self._data.pop(id)
+            self._last = id
 
     def _put(self, state: Any, now: float, known: bool) -> None:
         """Store `state` as the most recent entry (a known key has just been moved to the end);
@@ -191,9 +195,7 @@ class InMemoryStorage:
                 # to work out, and a new state timed now takes its place as it is.
                 recent = type(state) is policy.state_type and stored_now < state.timer + 1.0
                 if recent:
-                    if id != self._last:
-                        data[id] = data.pop(id)
-                        self._last = id
+                    self._move_to_end(id)
                 else:
                     state = self._get(id, stored_now, policy.state_type)
             new, result = policy.decide(
