@@ -179,9 +179,7 @@ class RequestLimiter:
         behind trusted proxies (a callable key reads the framework's request instead)."""
         if callable(key):
             return False
-        return key.startswith("header:") or (
-            key in ("ip", *USER_KEYS) and bool(self.client.networks)
-        )
+        return key.startswith("header:") or (key in ADDRESS_KEYS and bool(self.client.networks))
 
     def bind(self, rule: Rule) -> BoundRule:
         """`rule` with its key function and a factory per limit, on this limiter's storage."""
