@@ -71,7 +71,6 @@ class RateLimitMiddleware:
                 raise
             self.failure = error
             self.limiter = RequestLimiter(enabled=False)
-        self.decides_now = self.limiter.never_waits and self.limiter.solo is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.failure is not None:
@@ -82,7 +81,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         view = request_view(scope, limiter.needs_request, limiter.needs_user, limiter.needs_headers)
-        decision = limiter.solo_check(view) if self.decides_now else await limiter.acheck(view)
+        decision = limiter.solo_check(view) if limiter.decides_now else await limiter.acheck(view)
         scope[DECISION] = decision
         if decision.status is None:
             await self.app(scope, receive, with_headers(send, scope))

@@ -126,7 +126,9 @@ class RequestLimiter:
     defaults to a private in-memory one. `needs_request` says whether a key function wants
     the framework's request object, `needs_user` whether a rule counts by user,
     `needs_headers` whether a rule's key reads the request's headers;
-    `never_waits` that the storage decides without I/O, so `acheck` calls it directly.
+    `never_waits` that the storage decides without I/O, so `acheck` calls it directly, and
+    `decides_now` that a request checked against the global rules alone is decided by
+    `solo_check` with nothing to await.
     """
 
     def __init__(
@@ -165,6 +167,7 @@ class RequestLimiter:
         )
         self.failures = FailureLog(log, (clock or SystemClock()).now)
         self.solo = self._solo()
+        self.decides_now = self.never_waits and self.solo is not None
         self._view_rule = lru_cache(maxsize=VIEW_RULES_KEPT)(self.bind)
         self._static_rule = lru_cache(maxsize=VIEW_RULES_KEPT)(self._bind_static)
 
@@ -392,7 +395,7 @@ class RequestLimiter:
     async def acheck(self, request: RequestView, view: ViewLimits = GLOBAL) -> Decision:
         """`check` without blocking the event loop: async key functions and user lookups are
         awaited, and the storage's async path is used unless it `never_waits`."""
-        if view is GLOBAL and self.never_waits and self.solo is not None:
+        if view is GLOBAL and self.decides_now:
             return self.solo_check(request)
         pending = self.pending(request, view)
         if pending is None:
