@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from importlib.metadata import metadata
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.test_docs import ROOT
+
 LICENSES = {
     "MIT": (
         "MIT License",

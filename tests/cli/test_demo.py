@@ -4,11 +4,12 @@ parting where the clock's window opens."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
+
+import pytest
 
 from tests.cli.conftest import run_throttle
+from tests.test_docs import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 TEXT = re.compile(r"^```text\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -21,21 +22,26 @@ def documented_demo() -> list[str]:
     return [row for row in block.group(1).splitlines() if row.strip() != "..."]
 
 
-def test_every_row_of_the_documented_demo_is_in_its_output() -> None:
+@pytest.fixture(scope="module")
+def demo_output() -> str:
+    """What `throttle demo` prints, run once for the module's tests."""
     done = run_throttle("demo")
     assert done.returncode == 0, done.stderr
-    printed = done.stdout.splitlines()
+    return done.stdout
+
+
+def test_every_row_of_the_documented_demo_is_in_its_output(demo_output: str) -> None:
+    printed = demo_output.splitlines()
     rows = documented_demo()
     assert len(rows) >= 5
     for row in rows:
         assert row in printed
 
 
-def demo_table() -> dict[str, list[dict[str, str]]]:
-    """`throttle demo`'s table: for each t printed, its rows as {column detail: cell}."""
-    done = run_throttle("demo")
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+def demo_table(output: str) -> dict[str, list[dict[str, str]]]:
+    """`throttle demo`'s table in its `output`: for each t printed, its rows as
+    {column detail: cell}."""
+    lines = output.splitlines()
     header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("t (s)"))
     columns = split_row(lines[header])
     table: dict[str, list[dict[str, str]]] = {}
@@ -52,8 +58,8 @@ def split_row(line: str) -> list[str]:
     return [line[:6].strip()] + [line[i : i + 16].strip() for i in range(6, len(line), 16)]
 
 
-def test_first_hit_and_clock_aligned_fixed_windows_part_at_t_4() -> None:
-    table = demo_table()
+def test_first_hit_and_clock_aligned_fixed_windows_part_at_t_4(demo_output: str) -> None:
+    table = demo_table(demo_output)
     [before] = table["3"]
     assert before["5/10s, clock"].startswith("REFUSED")
     assert before["5/10s, 1st hit"].startswith("REFUSED")
