@@ -410,7 +410,7 @@ def test_redis_doc_examples_run(redis_url: str) -> None:
     assert "docs/redis.md" in (ROOT / "README.md").read_text()
 
 
-BLOCK_FOR_A_MOMENT = b"*3\r\n$5\r\nBLPOP\r\n$13\r\nthrottle:none\r\n$4\r\n0.05\r\n"
+BLOCK_FOR_A_MOMENT = b"*3\r\n$5\r\nBLPOP\r\n$13\r\nthrottle:none\r\n$3\r\n0.5\r\n"
 PING = b"*1\r\n$4\r\nPING\r\n"
 
 
@@ -420,20 +420,26 @@ def test_a_restarted_server_costs_one_failed_call_not_one_per_kept_connection(
     with redis_servers(1, tmp_path) as (server,):
         client = server.client(retry=Retry(NoBackoff(), 0))
         connections = Connections(client)
-        threads = [
-            threading.Thread(target=connections.send, args=(BLOCK_FOR_A_MOMENT,)) for _ in range(4)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert len(client.connection_pool._in_use_connections) == 4
-        server.restart()
-        outcomes = []
-        for _ in range(6):
-            try:
-                outcomes.append(connections.send(PING))
-            except redis.ConnectionError:
-                outcomes.append("failed")
-        assert outcomes == ["failed", b"PONG", b"PONG", b"PONG", b"PONG", b"PONG"]
-        client.close()
+        together = threading.Barrier(4)
+
+        def hold_a_connection() -> None:
+            together.wait()
+            connections.send(BLOCK_FOR_A_MOMENT)
+
+        threads = [threading.Thread(target=hold_a_connection) for _ in range(4)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert len(connections._idle) == 4
+            server.restart()
+            outcomes = []
+            for _ in range(6):
+                try:
+                    outcomes.append(connections.send(PING))
+                except redis.ConnectionError:
+                    outcomes.append("failed")
+            assert outcomes == ["failed", b"PONG", b"PONG", b"PONG", b"PONG", b"PONG"]
+        finally:
+            client.close()
