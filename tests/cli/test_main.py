@@ -74,15 +74,20 @@ def test_a_bad_command_line_exits_2_with_usage(args: list[str], message: str) ->
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["inspect", "redis://127.0.0.1:1/0", "api", "k", "--limit", "5/minute"], "127.0.0.1:1"),
-        (["pg-init", "postgresql://postgres@127.0.0.1:1/db"], "could not set up 'throttle_state'"),
+        (["inspect", "redis://127.0.0.1:1/0", "api", "k", "--limit", "5/minute"],
+         ("127.0.0.1:1",)),
+        (["pg-init", "postgresql://postgres@127.0.0.1:1/db"],
+         ("could not set up 'throttle_state'", '"127.0.0.1", port 1')),
     ],
-)
-def test_a_failure_exits_1_with_a_message_naming_it(args: list[str], named: str) -> None:
+)  # fmt: skip
+def test_a_failure_exits_1_with_a_message_naming_it(
+    args: list[str], named: tuple[str, ...]
+) -> None:
     done = run_throttle(*args)
     assert done.returncode == 1
     assert done.stderr.startswith(f"throttle {args[0]}: error: ")
-    assert named in done.stderr
+    for part in named:
+        assert part in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 from typing import Any
 
@@ -101,11 +102,13 @@ def bytes_per_key(config: dict[str, Any]) -> float:
     storage = InMemoryStorage()
     factory = RateLimiterFactory(config, storage)
     keys = [f"user-{i}" for i in range(KEYS_MEASURED)]
+    gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
         for key in keys:
             factory.create(key).consume()
+        gc.collect()
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()

@@ -3,6 +3,7 @@ transactions, and the errors a misconfiguration gets."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -129,26 +130,27 @@ def test_only_a_decision_in_autocommit_mode_commits_asynchronously(clock: Frozen
     """A trigger records the commit mode each decision's write runs under: Django's
     autocommit mode lets the decision skip the WAL flush, an atomic block keeps it."""
     table = State._meta.db_table
+    seen = f"seen_commits_{uuid.uuid4().hex[:8]}"
     with connections["postgres"].cursor() as cursor:
         cursor.execute(f"""
-            CREATE TABLE seen_commits (n serial, setting text);
-            CREATE FUNCTION seen_commits() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-                INSERT INTO seen_commits (setting) VALUES (current_setting('synchronous_commit'));
+            CREATE TABLE {seen} (n serial, setting text);
+            CREATE FUNCTION {seen}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                INSERT INTO {seen} (setting) VALUES (current_setting('synchronous_commit'));
                 RETURN NULL; END $$;
-            CREATE TRIGGER seen_commits AFTER INSERT OR UPDATE ON {table}
-                FOR EACH ROW EXECUTE FUNCTION seen_commits()""")  # fmt: skip
+            CREATE TRIGGER {seen} AFTER INSERT OR UPDATE ON {table}
+                FOR EACH ROW EXECUTE FUNCTION {seen}()""")  # fmt: skip
     try:
         limiter = RateLimiterFactory(LIMIT, ModelStorage("postgres"), clock=clock).create("k")
         limiter.consume()
         with transaction.atomic(using="postgres"):
             limiter.consume()
         with connections["postgres"].cursor() as cursor:
-            cursor.execute("SELECT setting FROM seen_commits ORDER BY n")
+            cursor.execute(f"SELECT setting FROM {seen} ORDER BY n")
             assert cursor.fetchall() == [("off",), ("on",)]
     finally:
         with connections["postgres"].cursor() as cursor:
-            cursor.execute(f"DROP TRIGGER seen_commits ON {table}; DROP TABLE seen_commits; "
-                           "DROP FUNCTION seen_commits()")  # fmt: skip
+            cursor.execute(f"DROP TRIGGER {seen} ON {table}; DROP TABLE {seen}; "
+                           f"DROP FUNCTION {seen}()")  # fmt: skip
 
 
 @pytest.mark.parametrize("using", DATABASES)
