@@ -81,7 +81,9 @@ def burst(
 ) -> list[Answer]:
     """Send `requests` with at most `concurrency` in flight; the answers in the order of
     `requests`. `after(n)` is called once `n` answers have come back, for each n (from one
-    of the sending threads), so a test can break something mid-burst."""
+    of the sending threads), so a test can break something mid-burst: while it runs, no
+    thread whose answer came back sends another request, so only those already in flight
+    (fewer than `concurrency`) straddle the break, however slowly the machine schedules."""
     done = 0
     guard = threading.Lock()
 
@@ -91,8 +93,7 @@ def burst(
         if after is not None:
             with guard:
                 done += 1
-                count = done
-            after(count)
+                after(done)
         return answer
 
     with client(url, keep_alive=keep_alive) as http, ThreadPoolExecutor(concurrency) as pool:
